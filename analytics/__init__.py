@@ -1,0 +1,1 @@
+"""The stack under test: ingest, detection, tracking, analytic rules, event store, and the portal."""

@@ -1,0 +1,1 @@
+"""The Tilik Semar portal stand-in: catalogue, live view (HLS), snapshots, events, logins."""

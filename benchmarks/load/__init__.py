@@ -1,0 +1,1 @@
+"""Locust users, load shapes and the ``tilikbench load`` wrapper."""

@@ -1,0 +1,72 @@
+"""Load YAML and turn pydantic validation errors into messages that name the YAML path and line."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from common.errors import InputError
+
+
+def format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "<root>"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """Follow ``loc`` through the composed YAML node tree; return the 1-based line of the deepest match."""
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+            if node is None:  # an unknown key: point at the key itself
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            # a discriminated-union tag or model name in loc; stay on this node
+            continue
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", where=str(path))
+    text = path.read_text()
+    try:
+        return yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as e:
+        raise InputError(f"not valid YAML: {e}", where=str(path)) from None
+
+
+def validate_file(model: type[BaseModel], path: Path) -> BaseModel:
+    data, node = load_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping at the top level", where=str(path))
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = tuple(p for p in err["loc"])
+            line = _line_of(node, loc)
+            where = f"{format_loc(loc)}" + (f" (line {line})" if line else "")
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (misspelt?)"
+            lines.append(f"  {where}: {msg}")
+        raise InputError(f"invalid scenario, {len(lines)} error(s):\n" + "\n".join(lines),
+                         where=str(path)) from None

@@ -1,0 +1,135 @@
+"""Owned subprocesses: every child is started with its PID recorded, stopped by PID and reaped.
+
+A ``ProcessSet`` also writes the PIDs it owns to a state file, so that a later
+``tilikbench cameras down`` (another process) can stop exactly what an earlier ``up`` started,
+and never anything else: a PID is only signalled when its start time still matches the record.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger(__name__)
+
+
+def _create_time(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+@dataclass
+class OwnedProcess:
+    name: str
+    popen: subprocess.Popen
+    create_time: float | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+
+def stop_pid(pid: int, create_time: float | None, timeout: float = 5.0) -> bool:
+    """Stop one recorded PID (TERM, then KILL), only if it is still the process we started.
+
+    Its children (in its own process group) are stopped with it. Returns True if it was running.
+    """
+    try:
+        proc = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return False
+    if create_time is not None and abs(proc.create_time() - create_time) > 0.01:
+        log.warning("pid %d was reused by another process; not touching it", pid)
+        return False
+    targets = [proc] + proc.children(recursive=True)
+    for p in targets:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(targets, timeout=timeout)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=timeout)
+    return True
+
+
+@dataclass
+class ProcessSet:
+    """The subprocesses one component started. Use as a context manager: leaving it stops all."""
+
+    state_file: Path | None = None
+    procs: list[OwnedProcess] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], **kwargs) -> OwnedProcess:
+        kwargs.setdefault("start_new_session", True)
+        popen = subprocess.Popen(args, **kwargs)
+        owned = OwnedProcess(name, popen, _create_time(popen.pid))
+        self.procs.append(owned)
+        log.debug("started %s pid=%d: %s", name, popen.pid, " ".join(map(str, args)))
+        self._save()
+        return owned
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(
+            [{"name": p.name, "pid": p.pid, "create_time": p.create_time} for p in self.procs if p.alive()]
+        ))
+        os.replace(tmp, self.state_file)
+
+    def stop_all(self, timeout: float = 5.0) -> None:
+        for p in reversed(self.procs):
+            if p.alive():
+                stop_pid(p.pid, p.create_time, timeout)
+            try:
+                p.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.popen.kill()
+                p.popen.wait()
+        self.procs.clear()
+        if self.state_file is not None and self.state_file.exists():
+            self.state_file.unlink()
+
+    def __enter__(self) -> "ProcessSet":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_all()
+
+
+def stop_recorded(state_file: Path, timeout: float = 5.0) -> int:
+    """Stop every process recorded in a ProcessSet state file (from another process). Returns how many."""
+    if not state_file.exists():
+        return 0
+    records = json.loads(state_file.read_text() or "[]")
+    stopped = sum(stop_pid(r["pid"], r.get("create_time"), timeout) for r in records)
+    state_file.unlink()
+    return stopped
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition") -> None:
+    """Poll ``predicate`` until true or raise TimeoutError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.1f}s waiting for {what}")

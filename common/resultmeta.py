@@ -1,0 +1,84 @@
+"""Results are data: every JSON tilikbench writes carries machine and commit info.
+
+``stamp()`` returns the header; ``write_json_atomic`` writes through a temporary file so that an
+interrupted write never leaves a half-written result.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine_info() -> dict[str, Any]:
+    freq = psutil.cpu_freq()
+    return {
+        "node": platform.node(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "release": platform.release(),
+        "python": platform.python_version(),
+        "cpu_count_logical": psutil.cpu_count(logical=True),
+        "cpu_count_physical": psutil.cpu_count(logical=False),
+        "cpu_model": _cpu_model(),
+        "cpu_mhz_max": round(freq.max, 1) if freq else None,
+        "memory_bytes": psutil.virtual_memory().total,
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def commit_info(repo: Path = REPO_ROOT) -> dict[str, Any]:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    try:
+        sha = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        branch = git("rev-parse", "--abbrev-ref", "HEAD")
+        when = git("log", "-1", "--format=%cI")
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty, branch, when = "", True, "", ""
+    return {"id": sha or None, "dirty": dirty, "branch": branch or None, "time": when or None}
+
+
+def stamp(kind: str, schema_version: int) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "schema_version": schema_version,
+        "datetime": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine_info": machine_info(),
+        "commit_info": commit_info(),
+    }
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, default=str)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

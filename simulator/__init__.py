@@ -1,0 +1,1 @@
+"""SimPy model of the city system, calibrated on measured costs; sizes the hardware."""
