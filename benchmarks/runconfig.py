@@ -1,12 +1,93 @@
-"""Config of a scenario run: SLOs and the load steps (``slos:`` and ``run:``). PLACEHOLDER: issue 6 fills this in."""
+"""Config of a scenario run: the SLOs that define the knee (``slos:``) and how the load steps (``run:``).
+
+A run steps three axes together: cameras online, analytic sampling fps and viewers. Each axis is a
+list of values, one per step; a list of one value holds that axis constant. Every step is measured
+``trials`` times; the knee is the first step where an SLO fails in more than ``fail_fraction`` of them.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
 
 from common.config import StrictModel
 
+AXES = ("cameras", "sampling_fps", "viewers")
+
 
 class SLOConfig(StrictModel):
-    pass
+    """Service-level objectives; a step passes when every declared (non-null) one holds."""
+
+    min_analysed_fps: float | None = Field(
+        None, gt=0, description="minimum analysed frames per second of the worst online camera")
+    analytics_lag_p95_s: float | None = Field(
+        None, gt=0, description="maximum p95 end-to-end analytics lag (frame capture to event stored), seconds")
+    viewer_p95_ms: float | None = Field(
+        None, gt=0, description="maximum p95 response time of the portal's viewer requests, milliseconds")
+    portal_error_rate: float | None = Field(
+        None, ge=0, le=1, description="maximum share of portal requests that fail (errors and 503s)")
+    stream_loss: float | None = Field(
+        None, ge=0, le=1, description="maximum share of online cameras whose stream is not ready or not read")
+
+    def declared(self) -> dict[str, float]:
+        """The SLOs that are set, by name."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+@dataclass(frozen=True)
+class StepLoad:
+    """The load of one step: a point on the run's axes."""
+
+    index: int
+    cameras: int
+    sampling_fps: float
+    viewers: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"cameras": self.cameras, "sampling_fps": self.sampling_fps, "viewers": self.viewers}
 
 
 class RunConfig(StrictModel):
-    pass
+    """How a run steps the load and how often it repeats each step."""
+
+    cameras: list[int] = Field([1], min_length=1, description="cameras online, per step (one value: constant)")
+    sampling_fps: list[float] = Field([1.0], min_length=1,
+                                      description="analytic sampling fps per camera, per step (one value: constant)")
+    viewers: list[int] = Field([0], min_length=1, description="concurrent portal viewers, per step (one value: constant)")
+    trials: int = Field(2, ge=1, le=20, description="repeated measurements of each step")
+    fail_fraction: float = Field(0.5, ge=0, lt=1,
+                                 description="a step fails when an SLO fails in more than this share of its trials")
+    step_duration_s: float = Field(10.0, gt=0, le=3600, description="measuring time of one trial, seconds")
+    warmup_s: float = Field(3.0, ge=0, le=600, description="settling time after the load changes, not measured")
+    max_steps: int | None = Field(None, ge=1, description="stop after this many steps even without a knee")
+
+    @model_validator(mode="after")
+    def _axes_agree(self) -> "RunConfig":
+        lengths = {name: len(getattr(self, name)) for name in AXES}
+        stepped = {n: k for n, k in lengths.items() if k > 1}
+        if len(set(stepped.values())) > 1:
+            raise ValueError("stepped axes must have the same number of values, got "
+                             + ", ".join(f"{n}: {k}" for n, k in stepped.items()))
+        if any(c < 0 for c in self.cameras) or any(v < 0 for v in self.viewers):
+            raise ValueError("cameras and viewers must be >= 0")
+        if any(f <= 0 for f in self.sampling_fps):
+            raise ValueError("sampling_fps values must be > 0")
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        n = max(len(getattr(self, a)) for a in AXES)
+        return min(n, self.max_steps) if self.max_steps else n
+
+    def steps(self) -> list[StepLoad]:
+        def at(values: list, i: int):
+            return values[0] if len(values) == 1 else values[i]
+        return [StepLoad(i, at(self.cameras, i), at(self.sampling_fps, i), at(self.viewers, i))
+                for i in range(self.n_steps)]
+
+    def stepped_axis(self) -> str:
+        """The axis the load grows along (the first that changes; cameras if none does)."""
+        for a in AXES:
+            if len(set(getattr(self, a))) > 1:
+                return a
+        return "cameras"

@@ -1,0 +1,68 @@
+"""``tilikbench run SCENARIO``: step the load along the scenario's axes and find the knee."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from benchmarks.runner.context import RunContext
+from benchmarks.runner.driver import RunOptions, ScenarioRun
+from benchmarks.scenario import load_scenario
+from common.errors import ExitCode
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a scenario: step the load, measure every step, stop at the knee")
+    p.add_argument("scenario", help="path to a scenario YAML file (needs `slos:` and `run:` sections)")
+    p.add_argument("--out", type=Path, default=Path("results"), help="results folder (default: %(default)s)")
+    p.add_argument("--run-id", help="name of the run's folder (default: SCENARIO-UTCTIME)")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps")
+    p.add_argument("--trials", type=int, help="trials per step (overrides run.trials)")
+    p.add_argument("--step-seconds", type=float, help="measuring time per trial (overrides run.step_duration_s)")
+    p.add_argument("--warmup-seconds", type=float, help="settling time per step (overrides run.warmup_s)")
+    p.add_argument("--free-ports", action="store_true",
+                   help="serve on free loopback ports instead of the scenario's fixed ones")
+    p.add_argument("--no-model-check", action="store_true", help="skip the simulator's knee prediction")
+    p.set_defaults(func=run)
+
+
+def print_summary(data: dict) -> None:
+    k = data.get("knee")
+    if k:
+        print(f"knee: {k['axis']}={k['value']:g} (step {k['step'] + 1}), binding SLO: {k['binding_slo']}")
+    else:
+        print(f"no knee: {data.get('stop_reason')}")
+    mc = data.get("model_check") or {}
+    if mc.get("predicted_knee") is not None and mc.get("measured_knee") is not None:
+        print(f"model check: predicted knee {mc['axis']}={mc['predicted_knee']:.3g}, measured "
+              f"{mc['measured_knee']:g}, error {mc['rel_error']:.1%} "
+              f"({'within' if mc['within_target'] else 'outside'} the {mc['target']:.0%} target)")
+    elif mc:
+        print(f"model check: {mc.get('status')}")
+
+
+def run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    options = RunOptions(out=args.out, max_steps=args.max_steps, trials=args.trials,
+                         step_duration_s=args.step_seconds, warmup_s=args.warmup_seconds,
+                         free_ports=args.free_ports, run_id=args.run_id, model_check=not args.no_model_check)
+    ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
+    runner = ScenarioRun(scenario, args.scenario, options, ctx)
+
+    def on_sigint(signum, frame):
+        print("\nstopping (Ctrl-C again to abort at once) ...", file=sys.stderr, flush=True)
+        ctx.stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        data = runner.execute()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print_summary(data)
+    print(f"results: {runner.run_dir / 'results.json'}")
+    if not data["complete"]:
+        print("the run was interrupted; its results are partial (complete: false) and still reportable")
+        return int(ExitCode.INTERRUPTED)
+    return 0

@@ -1,0 +1,142 @@
+"""Build the report: results -> context -> jinja2 template -> one self-contained HTML file."""
+from __future__ import annotations
+
+import html
+import importlib.metadata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from benchmarks.report import plots
+from benchmarks.report.messages import Catalogue
+from benchmarks.report.simdata import simulated
+from benchmarks.results import load_results
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def _share(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.0%}"
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tilikbench")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
+
+
+def answer(data: dict[str, Any], t: Catalogue) -> list[str]:
+    axis = data.get("axis", "cameras")
+    steps = data.get("steps", [])
+    k = data.get("knee")
+    lines = []
+    if k:
+        lines.append(t("breaks_first", slo=t(f"slo_{k['binding_slo']}"), axis=axis, value=_fmt(k["value"]),
+                       step=k["step"] + 1, share=_share(k.get("fail_share"))))
+    elif steps:
+        judged = [s for s in steps if s.get("verdict", {}).get("ok") is not None]
+        last = (judged or steps)[-1]
+        lines.append(t("no_knee", axis=axis, value=_fmt(last["load"].get(axis))))
+    else:
+        lines.append(t("no_steps"))
+    ok = [s for s in steps if s.get("verdict", {}).get("ok") is True]
+    if ok and k:
+        lines.append(t("last_ok", axis=axis, value=_fmt(ok[-1]["load"].get(axis))))
+    return lines
+
+
+def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]:
+    t = Catalogue(lang)
+    axis = data.get("axis", "cameras")
+    sim = simulated(data)
+    mi, ci = data.get("machine_info", {}), data.get("commit_info", {})
+    figures = []
+
+    def fig(key: str, png: str | None, why: str, source: str) -> None:
+        figures.append({"title": t(key), "png": png, "why": t("fig_absent", why=why), "source": source,
+                        "key": key})
+    fig("fig_latency", plots.latency_plot(data, t), t("why_no_latency"), "measured")
+    figures.insert(0, {"title": t("slos_h"), "png": plots.slo_margin_plot(data, t), "key": "fig_slo",
+                       "why": t("fig_absent", why=t("no_steps")), "source": "measured"})
+    fig("fig_util", plots.utilisation_plot(data, t), t("no_steps"), "measured")
+    fig("fig_accuracy", plots.accuracy_plot(data, t), t("why_no_accuracy"), "measured")
+    fig("fig_city", plots.city_plot(sim["curves"], t), t("why_no_city", why=sim["curves_why"]), "simulated")
+
+    mc = data.get("model_check") or {}
+    if mc.get("predicted_knee") is not None and mc.get("measured_knee") is not None:
+        model = t("model_text", axis=mc.get("axis"), pred=_fmt(mc["predicted_knee"]), meas=_fmt(mc["measured_knee"]),
+                  err=_share(mc.get("rel_error")), target=_share(mc.get("target")),
+                  verdict=t("model_within") if mc.get("within_target") else t("model_outside"))
+    else:
+        model = t("model_absent", why=mc.get("status") or "the run holds no model check")
+
+    sizing = sim["sizing"]
+    if sizing:
+        buy = t("buy_text", target=sizing.get("target", "Semarang"), summary=sizing.get("summary", ""),
+                cost=sizing.get("cost_text", ""), util=_share(sizing.get("peak_utilisation")),
+                headroom=_share(sizing.get("headroom")), binding=sizing.get("binding", ""))
+    else:
+        buy = t("buy_absent", why=sim["sizing_why"])
+
+    steps = []
+    for s in data.get("steps", []):
+        v = s.get("verdict", {})
+        verdict = {True: t("verdict_ok"), False: t("verdict_fail")}.get(v.get("ok"), t("verdict_none"))
+        steps.append({"n": s["index"] + 1, "load": ", ".join(f"{a}={_fmt(x)}" for a, x in s["load"].items()),
+                      "trials": len(s.get("trials", [])), "verdict": verdict, "fail": v.get("ok") is False,
+                      "failed": ", ".join(f"{n} ({_share(x)})" for n, x in v.get("failed", {}).items())})
+    run = data.get("run", {})
+    sources = [{"fig": f["title"], "src": t("src_absent") if not f["png"] else
+                t("src_simulated") if f["source"] == "simulated" else t("src_measured")} for f in figures]
+    sources.append({"fig": t("model_h"), "src": t("src_simulated") if mc.get("predicted_knee") is not None
+                    else t("src_absent")})
+    sources.append({"fig": t("bom_h"), "src": t("src_simulated") if sizing else t("src_absent")})
+    return {
+        "lang": lang, "t": t,
+        "title": t("title", scenario=data.get("scenario", {}).get("name", "?")),
+        "subtitle": t("subtitle", run_id=data.get("run_id", "?"), date=data.get("datetime", "?"),
+                      machine=f"{mi.get('cpu_model', '?')}, {mi.get('cpu_count_logical', '?')} CPUs, "
+                              f"{(mi.get('memory_bytes') or 0) / 2**30:.1f} GiB",
+                      commit=(ci.get("id") or "?")[:10], dirty=t("dirty") if ci.get("dirty") else ""),
+        "partial": None if data.get("complete") else t("partial_banner", reason=data.get("stop_reason") or "?"),
+        "notes": [t("upgraded_note", note=n) for n in notes] + [n for n in data.get("notes", []) if n not in notes],
+        "answer": answer(data, t), "buy": buy, "model": model, "figures": figures,
+        "bom": (sizing or {}).get("bom") or [], "bom_absent": t("bom_absent", why=sim["sizing_why"]),
+        "steps": steps,
+        "slos": [{"name": t(f"slo_{n}"), "limit": _fmt(v)} for n, v in data.get("slos", {}).items()],
+        "method": [t("method_1"), t("method_2", axis=axis, trials=run.get("trials", "?"),
+                                    duration=_fmt(run.get("step_duration_s", "?")),
+                                    warmup=_fmt(run.get("warmup_s", "?")),
+                                    fail=_share(run.get("fail_fraction"))), t("method_3")],
+        "parts": [{"name": k, "state": v, "wired": v == "wired"} for k, v in data.get("wired", {}).items()],
+        "sources": sources,
+        "footer": t("footer", version=_version()),
+    }
+
+
+def render_html(data: dict[str, Any], notes: list[str], lang: str) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("report.html.j2").render(**context(data, notes, lang))
+
+
+def write_report(run: str | Path, lang: str = "en") -> tuple[Path, list[str]]:
+    """Write results/<run>/report.<lang>.html; returns its path and the load notes (e.g. upgrades)."""
+    data, notes = load_results(run)
+    out = Path(data["_dir"]) / f"report.{lang}.html"
+    text = render_html(data, notes, lang)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    return out, notes
+
+
+__all__ = ["write_report", "render_html", "context", "html"]

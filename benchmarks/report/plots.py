@@ -1,0 +1,172 @@
+"""The report's figures, drawn with matplotlib (Agg) and returned as base64 PNG for inline <img> tags.
+
+Every function returns None when the run did not measure what the figure shows; the report then says
+so in words instead of drawing an empty plot.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import statistics
+from typing import Any, Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from benchmarks.runner.metricdefs import SLO_METRICS  # noqa: E402
+
+Tr = Callable[..., str]
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def series(data: dict[str, Any], metric: str) -> tuple[list[float], list[float], list[float], list[float]]:
+    """(load values, medians, mins, maxs) of a metric over each step's complete trials."""
+    axis = data.get("axis", "cameras")
+    xs, med, lo, hi = [], [], [], []
+    for s in data.get("steps", []):
+        vals = [t["metrics"][metric] for t in s.get("trials", [])
+                if not t.get("partial") and isinstance(t.get("metrics", {}).get(metric), (int, float))]
+        if not vals:
+            continue
+        xs.append(s["load"].get(axis))
+        med.append(statistics.median(vals))
+        lo.append(min(vals))
+        hi.append(max(vals))
+    return xs, med, lo, hi
+
+
+def _knee_line(ax, data: dict[str, Any], t: Tr) -> None:
+    k = data.get("knee")
+    if k and k.get("value") is not None:
+        ax.axvline(k["value"], color="crimson", linestyle="--", linewidth=1.2, label=t("knee_label"))
+
+
+def _errorbar(ax, xs, med, lo, hi, label, **kw):
+    ax.errorbar(xs, med, yerr=[[m - a for m, a in zip(med, lo)], [b - m for m, b in zip(med, hi)]],
+                marker="o", capsize=3, label=label, **kw)
+
+
+def slo_margin_plot(data: dict[str, Any], t: Tr) -> str | None:
+    """Every measured SLO metric as a share of its limit against load (1 = the limit), with the knee."""
+    slos = data.get("slos", {})
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    drawn = 0
+    for name, limit in slos.items():
+        metric, kind = SLO_METRICS[name]
+        xs, med, lo, hi = series(data, metric)
+        if not xs:
+            continue
+        if kind == "min":     # a floor: show limit / value, so that > 1 is a failure as for the ceilings
+            f = (lambda v, lim=limit: lim / v if v > 0 else 10.0)
+            med, lo, hi = [f(v) for v in med], [f(v) for v in hi], [f(v) for v in lo]
+        else:
+            scale = limit if limit > 0 else 1.0
+            med, lo, hi = [v / scale for v in med], [v / scale for v in lo], [v / scale for v in hi]
+        _errorbar(ax, xs, med, lo, hi, t(f"slo_{name}"))
+        drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return None
+    ax.axhline(1.0, color="grey", linewidth=1, label="SLO")
+    _knee_line(ax, data, t)
+    ax.set_xlabel(t("axis_load", axis=data.get("axis")))
+    ax.set_ylabel("value / SLO limit")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def latency_plot(data: dict[str, Any], t: Tr) -> str | None:
+    lag = series(data, "analytics_lag_p95_s")
+    view = series(data, "viewer_p95_ms")
+    if not lag[0] and not view[0]:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    handles = []
+    if view[0]:
+        _errorbar(ax, *view, "viewer p95 (ms)", color="tab:blue")
+        if "viewer_p95_ms" in data.get("slos", {}):
+            ax.axhline(data["slos"]["viewer_p95_ms"], color="tab:blue", linestyle=":", linewidth=1,
+                       label=t("slo_label", name="viewer p95"))
+        ax.set_ylabel("ms")
+    if lag[0]:
+        ax2 = ax.twinx() if view[0] else ax
+        _errorbar(ax2, *lag, "analytics lag p95 (s)", color="tab:orange")
+        if "analytics_lag_p95_s" in data.get("slos", {}):
+            ax2.axhline(data["slos"]["analytics_lag_p95_s"], color="tab:orange", linestyle=":", linewidth=1,
+                        label=t("slo_label", name="lag p95"))
+        ax2.set_ylabel("s")
+        if ax2 is not ax:
+            handles = ax2.get_legend_handles_labels()
+    _knee_line(ax, data, t)
+    h, lab = ax.get_legend_handles_labels()
+    if handles:
+        h, lab = h + handles[0], lab + handles[1]
+    ax.legend(h, lab, fontsize=7, loc="upper left")
+    ax.set_xlabel(t("axis_load", axis=data.get("axis")))
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def utilisation_plot(data: dict[str, Any], t: Tr) -> str | None:
+    names = sorted({k for s in data.get("steps", []) for tr in s.get("trials", [])
+                    for k in tr.get("metrics", {}) if k.startswith("cpu_pct.")})
+    if not names:
+        return None
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8, 3.2))
+    for n in names:
+        xs, *rest = series(data, n)
+        if xs:
+            _errorbar(ax, xs, *rest, n.split(".", 1)[1])
+        xs, *rest = series(data, "rss_mb." + n.split(".", 1)[1])
+        if xs:
+            _errorbar(bx, xs, *rest, n.split(".", 1)[1])
+    for a, ylab in ((ax, "CPU, % of one core"), (bx, "RSS, MB")):
+        _knee_line(a, data, t)
+        a.set_xlabel(t("axis_load", axis=data.get("axis")))
+        a.set_ylabel(ylab)
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7)
+    return _png(fig)
+
+
+def accuracy_plot(data: dict[str, Any], t: Tr) -> str | None:
+    err = series(data, "count_error")
+    drop = series(data, "dropped_share")
+    if not err[0]:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    _errorbar(ax, *err, "count error vs ground truth")
+    if drop[0]:
+        _errorbar(ax, *drop, "frames dropped (share)")
+    _knee_line(ax, data, t)
+    ax.set_xlabel(t("axis_load", axis=data.get("axis")))
+    ax.set_ylabel("share")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def city_plot(curves: list[dict[str, Any]], t: Tr) -> str | None:
+    """Simulated curves: each {label, x_label, y_label, x, mean, low, high}."""
+    if not curves:
+        return None
+    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2), squeeze=False)
+    for ax, c in zip(axes[0], curves):
+        ax.plot(c["x"], c["mean"], marker="o", label=c["label"])
+        ax.fill_between(c["x"], c["low"], c["high"], alpha=0.25, label="95% CI")
+        if c.get("limit") is not None:
+            ax.axhline(c["limit"], color="grey", linestyle=":", linewidth=1, label="SLO")
+        ax.set_xlabel(c["x_label"])
+        ax.set_ylabel(c["y_label"])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _png(fig)

@@ -1,0 +1,49 @@
+"""One explicit context object per run: clock, random generator, metrics sink, stop event, progress."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+
+class MetricsSink:
+    """Collects the metrics of the current trial; components and collectors put flat name -> value."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def put(self, name: str, value: Any) -> None:
+        self._values[name] = value
+
+    def update(self, values: dict[str, Any]) -> None:
+        self._values.update(values)
+
+    def take(self) -> dict[str, Any]:
+        out, self._values = self._values, {}
+        return out
+
+
+@dataclass
+class RunContext:
+    run_dir: Path
+    seed: int = 0
+    clock: Callable[[], float] = time.monotonic
+    stop: threading.Event = field(default_factory=threading.Event)
+    sink: MetricsSink = field(default_factory=MetricsSink)
+    progress: Callable[[str], None] = lambda line: None
+    rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+        self.t0 = self.clock()
+
+    def elapsed(self) -> float:
+        return self.clock() - self.t0
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait, waking early on stop. Returns True if the full time passed."""
+        return not self.stop.wait(max(0.0, seconds))

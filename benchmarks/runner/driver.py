@@ -1,0 +1,198 @@
+"""The step driver: start the parts, step the load, measure every trial, stop at the knee.
+
+Results are rewritten (atomically) after every trial with ``complete: false``; a stop request (Ctrl-C)
+ends the current trial early, stops every part by PID and keeps what was measured. A trial cut short
+is kept but marked ``partial`` and does not count towards a step's verdict.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import new_results, write_results
+from benchmarks.runconfig import RunConfig, StepLoad
+from benchmarks.runner.components import Component
+from benchmarks.runner.context import RunContext
+from benchmarks.runner.knee import check_slos, find_knee, step_verdict
+from benchmarks.runner.procstats import ProcStats
+from benchmarks.runner.wiring import build_components
+from common.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SHOWN = ("analysed_fps_min", "analytics_lag_p95_s", "viewer_p95_ms", "portal_error_rate", "stream_loss",
+         "cpu_pct.total")
+
+
+@dataclass
+class RunOptions:
+    out: Path = Path("results")
+    max_steps: int | None = None
+    trials: int | None = None
+    step_duration_s: float | None = None
+    warmup_s: float | None = None
+    free_ports: bool = False
+    cache_dir: Path = Path("cache")
+    run_id: str | None = None
+    model_check: bool = True
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def checked_run_config(scenario, path: str, options: RunOptions) -> tuple[RunConfig, dict[str, float]]:
+    """The run config with command-line overrides applied, and the declared SLOs; clear errors if none."""
+    slos = scenario.slos.declared() if scenario.slos is not None else {}
+    if not slos:
+        raise InputError("the scenario declares no SLOs, so a run has no knee to find; add a `slos:` "
+                         "section (e.g. min_analysed_fps, stream_loss, viewer_p95_ms)", where=f"{path}: slos")
+    if scenario.run is None:
+        raise InputError("the scenario has no `run:` section saying how to step the load "
+                         "(cameras, sampling_fps, viewers per step)", where=f"{path}: run")
+    upd: dict[str, Any] = {}
+    if options.trials is not None:
+        upd["trials"] = options.trials
+    if options.max_steps is not None:
+        upd["max_steps"] = options.max_steps
+    if options.step_duration_s is not None:
+        upd["step_duration_s"] = options.step_duration_s
+    if options.warmup_s is not None:
+        upd["warmup_s"] = options.warmup_s
+    run = RunConfig.model_validate({**scenario.run.model_dump(), **upd})
+    available = len(scenario.cameras.camera_ids())
+    peak = max(run.cameras[: run.n_steps])
+    if peak > available:
+        raise InputError(f"a step asks for {peak} cameras online but the scenario's cameras section "
+                         f"declares {available}", where=f"{path}: run.cameras")
+    return run, slos
+
+
+def _peak(steps: list[StepLoad]) -> StepLoad:
+    return StepLoad(-1, max(s.cameras for s in steps), max(s.sampling_fps for s in steps),
+                    max(s.viewers for s in steps))
+
+
+def _fmt(metrics: dict[str, Any]) -> str:
+    parts = []
+    for k in SHOWN:
+        v = metrics.get(k)
+        if isinstance(v, (int, float)):
+            parts.append(f"{k}={v:.3g}")
+    return " ".join(parts)
+
+
+class ScenarioRun:
+    def __init__(self, scenario, scenario_path: str, options: RunOptions, ctx: RunContext | None = None,
+                 components: list[Component] | None = None) -> None:
+        self.scenario = scenario
+        self.path = scenario_path
+        self.options = options
+        self.run, self.slos = checked_run_config(scenario, scenario_path, options)
+        run_id = options.run_id or (f"{scenario.name}-"
+                                    f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}")
+        self.run_dir = Path(options.out) / run_id
+        self.ctx = ctx or RunContext(run_dir=self.run_dir, seed=scenario.seed)
+        self.ctx.run_dir = self.run_dir
+        self.data = new_results(run_id, scenario.model_dump(mode="json"), scenario_path)
+        self.data["slos"] = self.slos
+        self.data["run"] = self.run.model_dump()
+        self.data["axis"] = self.run.stepped_axis()
+        if components is None:
+            components, wired = build_components(scenario, options)
+        else:
+            wired = {c.name: "wired" for c in components}
+        self.components = components
+        self.data["wired"] = wired
+
+    def _save(self) -> None:
+        write_results(self.run_dir, self.data)
+
+    def _pids(self) -> dict[str, list[int]]:
+        return {c.name: c.pids() for c in self.components if c.started}
+
+    def execute(self) -> dict[str, Any]:
+        ctx, run = self.ctx, self.run
+        steps = run.steps()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._save()
+        ctx.progress(f"run {self.data['run_id']}: {len(steps)} step(s) x {run.trials} trial(s) of "
+                     f"{run.step_duration_s:g} s; parts: "
+                     + ", ".join(f"{k} ({v})" for k, v in self.data["wired"].items()))
+        stop_reason = "completed: every step passed"
+        try:
+            for c in self.components:
+                if ctx.stop.is_set():
+                    break
+                ctx.progress(f"starting {c.name} ...")
+                c.start(ctx, _peak(steps))
+            for step in steps:
+                if ctx.stop.is_set():
+                    break
+                record = self._run_step(step)
+                if record["verdict"]["ok"] is False:
+                    self.data["knee"] = find_knee(self.data["steps"], self.data["axis"])
+                    k = self.data["knee"]
+                    stop_reason = f"knee: {k['binding_slo']} failed at {k['axis']}={k['value']:g}"
+                    ctx.progress(f"KNEE at step {step.index + 1}: {self.data['axis']}={k['value']:g}, "
+                                 f"binding SLO {k['binding_slo']} (failed in {k['fail_share']:.0%} of trials)")
+                    break
+            else:
+                if len(steps) < max(len(getattr(run, a)) for a in ("cameras", "sampling_fps", "viewers")):
+                    stop_reason = f"max_steps ({len(steps)}) reached without a knee"
+            if ctx.stop.is_set():
+                stop_reason = "interrupted: stopped on request; the results hold what was measured"
+        finally:
+            for c in reversed(self.components):
+                try:
+                    c.stop()
+                except Exception:      # stopping the others matters more than this error
+                    log.exception("stopping %s failed", c.name)
+            interrupted = ctx.stop.is_set()
+            self.data["stop_reason"] = stop_reason if not interrupted else \
+                "interrupted: stopped on request; the results hold what was measured"
+            self._save()
+        if self.options.model_check and self.data["steps"]:
+            from benchmarks.runner.modelcheck import model_check
+            self.data["model_check"] = model_check(self.data, self.scenario)
+        self.data["complete"] = not interrupted
+        self._save()
+        return self.data
+
+    def _run_step(self, step: StepLoad) -> dict[str, Any]:
+        ctx, run = self.ctx, self.run
+        n = run.n_steps
+        for c in self.components:
+            c.apply(step, ctx)
+        record = {"index": step.index, "load": step.as_dict(), "trials": [], "verdict": {"ok": None}}
+        self.data["steps"].append(record)
+        ctx.progress(f"step {step.index + 1}/{n}: cameras={step.cameras} sampling_fps={step.sampling_fps:g} "
+                     f"viewers={step.viewers} (warm-up {run.warmup_s:g} s)")
+        ctx.sleep(run.warmup_s)
+        stats = ProcStats(ctx.clock)
+        for t in range(run.trials):
+            if ctx.stop.is_set():
+                break
+            stats.begin(self._pids())
+            for c in self.components:
+                c.begin_trial(ctx)
+            t0 = ctx.clock()
+            full = ctx.sleep(run.step_duration_s)
+            duration = ctx.clock() - t0
+            metrics: dict[str, Any] = {}
+            for c in self.components:
+                metrics.update(c.measure(ctx, duration))
+            metrics.update(stats.end(self._pids()))
+            slo = check_slos(self.slos, metrics)
+            record["trials"].append({"trial": t, "started_s": round(t0 - ctx.t0, 3), "duration_s": round(duration, 3),
+                                     "partial": not full, "metrics": metrics, "slo": slo})
+            failed = [k for k, v in slo.items() if v["ok"] is False]
+            ctx.progress(f"  trial {t + 1}/{run.trials}{' (cut short)' if not full else ''}: {_fmt(metrics)} "
+                         f"-> {'FAIL ' + ','.join(failed) if failed else 'ok'}")
+            self._save()
+        counted = [t for t in record["trials"] if not t["partial"]]
+        record["verdict"] = step_verdict(counted, run.fail_fraction) if counted else \
+            {"ok": None, "failed": {}, "fail_shares": {}, "unmeasured": [], "trials": 0}
+        record["complete"] = len(counted) == run.trials
+        self._save()
+        return record

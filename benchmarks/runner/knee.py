@@ -1,0 +1,61 @@
+"""SLO checks per trial, a verdict per step, and the knee: the first step where an SLO fails in more
+than the set share of its trials. The SLO that fails most often there is the binding one."""
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.runner.metricdefs import SLO_METRICS
+
+
+def check_slos(slos: dict[str, float], metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each declared SLO against one trial's metrics: ``{name: {metric, value, limit, ok}}``.
+
+    ``ok`` is None when the metric was not measured (its component is not part of the run).
+    """
+    out = {}
+    for name, limit in slos.items():
+        metric, kind = SLO_METRICS[name]
+        value = metrics.get(metric)
+        if not isinstance(value, (int, float)):
+            ok = None
+        else:
+            ok = value >= limit if kind == "min" else value <= limit
+        out[name] = {"metric": metric, "value": value, "limit": limit, "ok": ok}
+    return out
+
+
+def step_verdict(trials: list[dict[str, Any]], fail_fraction: float) -> dict[str, Any]:
+    """Share of trials each SLO failed in; the step fails if any share exceeds ``fail_fraction``."""
+    shares: dict[str, float] = {}
+    unmeasured = set()
+    for name in {n for t in trials for n in t.get("slo", {})}:
+        checked = [t["slo"][name]["ok"] for t in trials if t["slo"].get(name, {}).get("ok") is not None]
+        if not checked:
+            unmeasured.add(name)
+            continue
+        shares[name] = sum(not ok for ok in checked) / len(checked)
+    failed = {n: s for n, s in shares.items() if s > fail_fraction}
+    return {"ok": not failed, "failed": failed, "fail_shares": shares, "unmeasured": sorted(unmeasured),
+            "trials": len(trials)}
+
+
+def binding_slo(verdict: dict[str, Any]) -> str | None:
+    failed = verdict.get("failed", {})
+    if not failed:
+        return None
+    return max(sorted(failed), key=lambda n: failed[n])
+
+
+def knee_record(step: dict[str, Any], axis: str) -> dict[str, Any]:
+    v = step["verdict"]
+    b = binding_slo(v)
+    return {"step": step["index"], "load": step["load"], "axis": axis, "value": step["load"].get(axis),
+            "binding_slo": b, "fail_share": v["failed"].get(b), "failed": v["failed"]}
+
+
+def find_knee(steps: list[dict[str, Any]], axis: str) -> dict[str, Any] | None:
+    """The first failing step's knee record, or None if every step passed."""
+    for s in steps:
+        if s.get("verdict", {}).get("ok") is False:
+            return knee_record(s, axis)
+    return None

@@ -1,0 +1,54 @@
+"""What each measured metric is: its unit, which direction is better, and the SLO it serves.
+
+Metrics are flat ``name -> number`` records per trial; components add their own names
+(``cpu_pct.<component>``, ``rss_mb.<component>``) through the prefixes below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    unit: str
+    lower_is_better: bool
+
+
+METRICS: dict[str, MetricDef] = {m.name: m for m in [
+    MetricDef("analysed_fps_min", "fps", False),
+    MetricDef("analysed_fps_mean", "fps", False),
+    MetricDef("analytics_lag_p95_s", "s", True),
+    MetricDef("dropped_share", "share", True),
+    MetricDef("count_error", "share", True),
+    MetricDef("viewer_p50_ms", "ms", True),
+    MetricDef("viewer_p95_ms", "ms", True),
+    MetricDef("viewer_rps", "req/s", False),
+    MetricDef("portal_error_rate", "share", True),
+    MetricDef("stream_loss", "share", True),
+    MetricDef("cameras_ready", "cameras", False),
+    MetricDef("fleet_mbps", "Mbit/s", False),
+    MetricDef("cpu_pct.total", "% of one core", True),
+    MetricDef("rss_mb.total", "MB", True),
+]}
+
+PREFIXES = {"cpu_pct.": MetricDef("cpu_pct", "% of one core", True),
+            "rss_mb.": MetricDef("rss_mb", "MB", True)}
+
+# SLO name -> (metric, "max" | "min")
+SLO_METRICS: dict[str, tuple[str, str]] = {
+    "min_analysed_fps": ("analysed_fps_min", "min"),
+    "analytics_lag_p95_s": ("analytics_lag_p95_s", "max"),
+    "viewer_p95_ms": ("viewer_p95_ms", "max"),
+    "portal_error_rate": ("portal_error_rate", "max"),
+    "stream_loss": ("stream_loss", "max"),
+}
+
+
+def metric_def(name: str) -> MetricDef:
+    if name in METRICS:
+        return METRICS[name]
+    for prefix, d in PREFIXES.items():
+        if name.startswith(prefix):
+            return MetricDef(name, d.unit, d.lower_is_better)
+    return MetricDef(name, "", True)

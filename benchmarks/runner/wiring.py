@@ -1,0 +1,51 @@
+"""Which parts a run drives: an adapter for each section the scenario declares and whose part exists.
+
+``build_components`` returns the adapters and a ``wired`` map (part -> "wired" or why not), which the
+results and the report show, so a figure that was not measured is clearly absent, never invented.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any
+
+from benchmarks.runner.components import Component
+
+log = logging.getLogger(__name__)
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def build_components(scenario, options) -> tuple[list[Component], dict[str, str]]:
+    comps: list[Component] = []
+    wired: dict[str, str] = {}
+    if _has("fake_cameras.fleet"):
+        from benchmarks.runner.fleet_component import FleetComponent
+        comps.append(FleetComponent(scenario.cameras, seed=scenario.seed, cache_dir=options.cache_dir,
+                                    free_ports=options.free_ports))
+        wired["fleet"] = "wired"
+    else:
+        wired["fleet"] = "not available: fake_cameras.fleet is missing"
+    for section, module, adapter in (("stack", "benchmarks.runner.stack_component", "StackComponent"),
+                                     ("portal", "benchmarks.runner.portal_component", "PortalComponent"),
+                                     ("load", "benchmarks.runner.load_component", "LoadComponent")):
+        cfg: Any = getattr(scenario, section, None)
+        if cfg is None:
+            wired[section] = "not declared in the scenario"
+            continue
+        if not _has(module):
+            wired[section] = "not wired into the runner yet"
+            continue
+        mod = importlib.import_module(module)
+        ok, why = mod.available()
+        if not ok:
+            wired[section] = f"not available: {why}"
+            continue
+        comps.append(getattr(mod, adapter)(scenario, options, comps))
+        wired[section] = "wired"
+    return comps, wired
