@@ -1,0 +1,116 @@
+"""The embedded backend: ``fake_cameras/gst_rtsp_server.py`` run under Debian's /usr/bin/python3.
+
+One process serves every camera from memory (no re-encoding, no publisher processes) and answers
+the control API's ``/v3/paths/list`` itself.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from common.errors import InputError, ResourceError, UnavailableError
+from common.netguard import check_port_free
+from common.procs import OwnedProcess, stop_pid
+from fake_cameras.backends.base import CAMERA_STATES, MediaBackend, ServedCamera, get_json
+
+log = logging.getLogger(__name__)
+
+SYSTEM_PYTHON = os.environ.get("TILIKBENCH_GST_PYTHON", "/usr/bin/python3")
+SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "gst_rtsp_server.py"
+
+
+def check_gstreamer(python: str = SYSTEM_PYTHON) -> None:
+    """Raise UnavailableError unless ``python`` imports GStreamer's RTSP server bindings."""
+    probe = ('import gi; gi.require_version("GstRtspServer", "1.0"); '
+             'from gi.repository import GstRtspServer')
+    try:
+        out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise UnavailableError(f"cannot run {python}: {e}", where=python) from None
+    if out.returncode != 0:
+        raise UnavailableError(
+            "GStreamer RTSP server bindings do not import (install python3-gi gir1.2-gst-rtsp-server-1.0; "
+            f"`make setup` does): {out.stderr.strip().splitlines()[-1:]}", where=python)
+
+
+class EmbeddedBackend(MediaBackend):
+    name = "embedded"
+
+    def __init__(self, *, max_threads: int = 64, **kw):
+        super().__init__(**kw)
+        self.max_threads = max_threads
+        self.proc: OwnedProcess | None = None
+        self.cameras: list[ServedCamera] = []
+
+    def start(self, cameras: list[ServedCamera], timeout: float = 30.0) -> None:
+        check_port_free(self.host, self.ports["rtsp"], "RTSP server")
+        check_port_free(self.host, self.ports["api"], "control API")
+        check_gstreamer()
+        self.cameras = list(cameras)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        cfg_path = self.work_dir / "embedded-server.json"
+        tmp = cfg_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({
+            "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
+            "max_threads": self.max_threads,
+            "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
+            "offline": [c.id for c in cameras if not c.online],
+        }))
+        os.replace(tmp, cfg_path)
+        log_path = self.work_dir / "embedded-server.log"
+        with open(log_path, "wb") as logf:
+            self.proc = self.procs.start("gst-rtsp-server", [SYSTEM_PYTHON, str(SERVER_SCRIPT), str(cfg_path)],
+                                         stdout=logf, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready(log_path, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, log_path: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.proc.alive():
+                text = log_path.read_text(errors="replace")
+                for line in text.splitlines():
+                    if line.startswith("FOOTAGE-ERROR "):
+                        raise InputError(line.split(" ", 1)[1], where="footage")
+                    if line.startswith("PORT-ERROR "):
+                        raise ResourceError(line.split(" ", 1)[1], where=f"{self.host}:{self.ports['rtsp']}")
+                raise ResourceError(f"embedded RTSP server exited with code {self.proc.popen.returncode}: "
+                                    f"{text.strip()[-800:]}", where=str(log_path))
+            if "READY" in log_path.read_text(errors="replace"):
+                try:
+                    get_json(f"{self.api_url}/v3/paths/list?itemsPerPage=1", timeout=2)
+                    return
+                except ResourceError:
+                    pass
+            time.sleep(0.1)
+        raise ResourceError(f"embedded RTSP server not ready after {timeout:.0f}s", where=str(log_path))
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        if proc.alive():
+            stop_pid(proc.pid, proc.create_time)
+        proc.popen.wait()
+        if proc in self.procs.procs:
+            self.procs.procs.remove(proc)
+            self.procs._save()
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.alive()
+
+    def set_state(self, camera_id: str, state: str, factor: float = 1.0) -> None:
+        if state not in CAMERA_STATES:
+            raise ValueError(f"state must be one of {CAMERA_STATES}")
+        get_json(f"{self.api_url}/v1/impair/{camera_id}", data={"state": state, "factor": factor})
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None

@@ -1,0 +1,114 @@
+"""A multi-stream, stream-copy RTSP reader: one process, many streams, packets counted per stream.
+
+It consumes cameras the way an ingest worker does before decoding (demux only), so that a bench can
+load every camera of a fleet with a few processes and measure the serving side apart:
+
+    python -m fake_cameras.reader --urls urls.txt --duration 20 --out stats.json
+
+Packet arrival times give each stream's frame rate; the first second after the first packet is left
+out because the demuxer hands over what it buffered while probing the stream in one burst.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+
+log = logging.getLogger(__name__)
+
+WARMUP_S = 1.0
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    url: str
+    packets: int
+    bytes: int
+    keyframes: int
+    width: int
+    height: int
+    open_s: float | None      # seconds from the start until the first packet
+    rate_fps: float | None    # packets per second after the warm-up
+    error: str | None
+
+
+def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s: float = 20.0) -> StreamStats:
+    """Demux one RTSP stream until the monotonic time ``stop_at``; never decodes."""
+    t_start = time.monotonic()
+    packets = nbytes = keys = 0
+    width = height = 0
+    first = None
+    window: list[float] = []
+    error = None
+    opts = {"rtsp_transport": transport, "timeout": str(int(open_timeout_s * 1e6))}
+    try:
+        with av.open(url, options=opts, timeout=open_timeout_s) as container:
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            for pkt in container.demux(stream):
+                now = time.monotonic()
+                if pkt.size == 0:
+                    continue
+                packets += 1
+                nbytes += pkt.size
+                keys += bool(pkt.is_keyframe)
+                if first is None:
+                    first = now
+                elif now >= first + WARMUP_S:
+                    window.append(now)
+                if now >= stop_at:
+                    break
+    except (av.FFmpegError, OSError) as e:
+        error = f"{type(e).__name__}: {e}"
+    rate = None
+    if len(window) >= 2 and window[-1] > window[0]:
+        rate = (len(window) - 1) / (window[-1] - window[0])
+    return StreamStats(url, packets, nbytes, keys, width, height,
+                       None if first is None else round(first - t_start, 3),
+                       None if rate is None else round(rate, 3), error)
+
+
+def read_streams(urls: list[str], duration_s: float, transport: str = "tcp",
+                 open_timeout_s: float = 20.0) -> list[StreamStats]:
+    """Read every URL at once (one thread each) for ``duration_s`` seconds; stats in URL order."""
+    stop_at = time.monotonic() + duration_s
+    out: list[StreamStats | None] = [None] * len(urls)
+
+    def work(i: int, url: str) -> None:
+        out[i] = read_stream(url, stop_at, transport, open_timeout_s)
+
+    threads = [threading.Thread(target=work, args=(i, u), daemon=True, name=f"read-{i}")
+               for i, u in enumerate(urls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=duration_s + open_timeout_s + 10)
+    return [s if s is not None else StreamStats(u, 0, 0, 0, 0, 0, None, None, "reader thread did not finish")
+            for s, u in zip(out, urls)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m fake_cameras.reader", description=__doc__.splitlines()[0])
+    p.add_argument("--urls", required=True, help="file with one RTSP URL a line")
+    p.add_argument("--duration", type=float, required=True, help="seconds to read")
+    p.add_argument("--transport", choices=["tcp", "udp"], default="tcp")
+    p.add_argument("--out", required=True, help="JSON file to write the per-stream stats to")
+    args = p.parse_args(argv)
+    urls = [u.strip() for u in Path(args.urls).read_text().splitlines() if u.strip()]
+    stats = read_streams(urls, args.duration, args.transport)
+    out = Path(args.out)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps([asdict(s) for s in stats]))
+    os.replace(tmp, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
