@@ -1,0 +1,54 @@
+"""The locustfile of ``tilikbench load``: users from ``benchmarks.load.users``, weighted and shaped by
+the config in $TILIK_LOAD_CONFIG, stopped at the request and time caps.
+
+Run by ``tilikbench load``; also usable directly: ``locust -f benchmarks/load/locustfile.py``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import gevent
+import locust.stats
+from locust import events
+from locust.runners import WorkerRunner
+
+from benchmarks.load.settings import current_config
+from benchmarks.load.shapes import SHAPES
+from benchmarks.load.users import Citizen, Operator, RTHead
+
+log = logging.getLogger(__name__)
+_cfg = current_config()
+
+Citizen.weight = _cfg.weights.get("citizen", 0)
+Operator.weight = _cfg.weights.get("operator", 0)
+RTHead.weight = _cfg.weights.get("rt_head", 0)
+for _cls in (Citizen, Operator, RTHead):
+    if _cls.weight == 0:
+        _cls.abstract = True      # not spawned at all
+del _cls                          # a module-level User name would be picked up as a user class
+
+if _cfg.shape == "step":
+    # per-step percentiles in the history CSV: the "current" window must not reach into the previous step
+    locust.stats.CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW = max(2, min(10, int(_cfg.step.step_s * 0.6)))
+
+if _cfg.shape in SHAPES and os.environ.get("TILIK_LOAD_NO_SHAPE") != "1":
+    class SelectedShape(SHAPES[_cfg.shape]):
+        config = _cfg
+
+
+@events.init.add_listener
+def _request_cap(environment, **_kw) -> None:
+    """Stop the whole run once ``max_requests`` requests were made (checked by the master or local runner)."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner) or runner is None:
+        return
+
+    def watch():
+        while True:
+            gevent.sleep(0.5)
+            if runner.stats.total.num_requests >= _cfg.max_requests:
+                log.warning("request cap of %d reached; stopping", _cfg.max_requests)
+                runner.quit()
+                return
+    gevent.spawn(watch)

@@ -1,0 +1,192 @@
+"""Locust users of a city CCTV portal: Citizen, Operator, RTHead (FastHttpUser).
+
+Each request is named by the concept it stands for ("snapshot", "playlist", "segment", ...), so
+Locust's CSV has one row per endpoint whatever the camera. Paths come from the endpoint mapping.
+"""
+from __future__ import annotations
+
+import random
+import time
+import uuid
+
+from locust import between, task
+from locust.contrib.fasthttp import FastHttpUser
+
+from benchmarks.load.config import LoadConfig
+from benchmarks.load.settings import current_config
+
+
+def _cfg() -> LoadConfig:
+    return current_config()
+
+
+class PortalUser(FastHttpUser):
+    abstract = True
+    wait_time = between(_cfg().wait_min_s, _cfg().wait_max_s)
+    connection_timeout = 10.0
+    network_timeout = 30.0
+    _camera_cache: list[str] = []
+
+    def on_start(self) -> None:
+        self.cfg = _cfg()
+        self.ep = self.cfg.endpoints
+        self.token: str | None = None
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def list_cameras(self, name: str = "cameras", **params) -> list[str]:
+        if self.ep.camera_ids:
+            return list(self.ep.camera_ids)
+        with self.client.get(self.ep.cameras, params=params, name=name, catch_response=True) as r:
+            if r.status_code != 200:
+                r.failure(f"HTTP {r.status_code}")
+                return []
+            try:
+                ids = [it[self.ep.camera_id_key] for it in r.json()[self.ep.camera_items_key]]
+            except (ValueError, KeyError, TypeError) as e:
+                r.failure(f"unexpected cameras response: {e}")
+                return []
+        if ids and not params.get("q"):
+            PortalUser._camera_cache = ids
+        return ids
+
+    def any_camera(self) -> str | None:
+        ids = PortalUser._camera_cache or self.list_cameras(limit=500)
+        return random.choice(ids) if ids else None
+
+    def login(self, cred) -> None:
+        with self.client.post(self.ep.login, json={"username": cred.username, "password": cred.password},
+                              name="login", catch_response=True) as r:
+            if r.status_code != 200:
+                r.failure(f"login HTTP {r.status_code}")
+                return
+            self.token = r.json().get(self.ep.token_key)
+
+    def snapshot(self, cam: str) -> None:
+        with self.client.get(self.ep.snapshot.format(camera_id=cam), name="snapshot", catch_response=True) as r:
+            if r.status_code == 200 and not r.content.startswith(b"\xff\xd8"):
+                r.failure("snapshot is not a JPEG")
+
+    def watch(self, cams: list[str], seconds: float) -> None:
+        """Follow live playlists of ``cams`` (one viewer) for ``seconds``: fetch each new segment once."""
+        sid = uuid.uuid4().hex[:16]
+        seen: dict[str, set[str]] = {c: set() for c in cams}
+        end = time.monotonic() + seconds
+        while True:
+            target = 2.0
+            for cam in cams:
+                path = self.ep.playlist.format(camera_id=cam)
+                with self.client.get(path, params={"sid": sid}, name="playlist", catch_response=True) as r:
+                    if r.status_code != 200 or not r.text.startswith("#EXTM3U"):
+                        if r.status_code == 200:
+                            r.failure("not an HLS playlist")
+                        continue
+                    base = r.url.rsplit("/", 1)[0] if r.url else path.rsplit("/", 1)[0]
+                    segs = []
+                    for line in r.text.splitlines():
+                        if line.startswith("#EXT-X-TARGETDURATION:"):
+                            target = float(line.split(":", 1)[1])
+                        elif line and not line.startswith("#"):
+                            segs.append(line)
+                    if not seen[cam] and segs:      # join live: the newest segment only
+                        seen[cam].update(s.split("?", 1)[0] for s in segs[:-1])
+                    for line in segs:
+                        seg = line.split("?", 1)[0]
+                        if seg not in seen[cam]:
+                            seen[cam].add(seg)
+                            self.client.get(line if "://" in line else f"{base}/{line}", name="segment")
+            if time.monotonic() + target > end:
+                break
+            time.sleep(target)
+        if self.ep.leave:
+            for cam in cams:
+                self.client.request("DELETE", self.ep.leave.format(camera_id=cam), params={"sid": sid}, name="leave")
+
+
+class Citizen(PortalUser):
+    """Browses groups, opens live views, looks at snapshots."""
+
+    @task(3)
+    def browse(self) -> None:
+        r = self.client.get(self.ep.groups, name="groups")
+        groups = []
+        if r.status_code == 200:
+            try:
+                groups = [g["group"] for g in r.json()]
+            except (ValueError, KeyError, TypeError):
+                pass
+        if groups:
+            self.list_cameras(group=random.choice(groups), limit=50)
+
+    @task(1)
+    def search(self) -> None:
+        self.list_cameras(name="search", q=random.choice(["simpang", "pasar", "tengah", "atcs", "rt", "pompa"]))
+
+    @task(4)
+    def snapshots(self) -> None:
+        for _ in range(3):
+            cam = self.any_camera()
+            if cam:
+                self.snapshot(cam)
+
+    @task(2)
+    def live(self) -> None:
+        hot = self.cfg.hot_cameras
+        cam = random.choice(hot) if hot and random.random() < self.cfg.hot_share else self.any_camera()
+        if cam:
+            self.watch([cam], self.cfg.citizen_watch_s)
+
+
+class Operator(PortalUser):
+    """Watches a 16-stream video wall and queries events."""
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.login(self.cfg.operator)
+
+    @task(1)
+    def wall(self) -> None:
+        n = self.cfg.wall_size
+        r = self.client.get(self.ep.wall, params={"n": n, "page": random.randrange(100)}, headers=self.auth(),
+                            name="wall")
+        cams = []
+        if r.status_code == 200:
+            cams = [it[self.ep.camera_id_key] for it in r.json().get(self.ep.camera_items_key, [])]
+        if cams:
+            self.watch(cams[:n], self.cfg.operator_wall_s)
+
+    @task(2)
+    def events(self) -> None:
+        since = time.time() - 24 * 3600
+        self.client.get(self.ep.events, params={"since": since, "limit": 50}, headers=self.auth(), name="events")
+        self.client.get(self.ep.event_counts, params={"since": since}, headers=self.auth(), name="event_counts")
+
+
+class RTHead(PortalUser):
+    """An RT head: logs in, looks at own cameras, their snapshots and events."""
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.login(random.choice(self.cfg.rt_heads))
+        self.own: list[str] = []
+        r = self.client.get(self.ep.my_cameras, headers=self.auth(), name="my_cameras")
+        if r.status_code == 200:
+            self.own = [it[self.ep.camera_id_key] for it in r.json().get(self.ep.camera_items_key, [])]
+
+    @task(2)
+    def own_events(self) -> None:
+        params = {"since": time.time() - 7 * 24 * 3600, "limit": 20}
+        if self.own:
+            params["camera_id"] = random.choice(self.own)
+        self.client.get(self.ep.events, params=params, headers=self.auth(), name="events")
+
+    @task(1)
+    def own_snapshot(self) -> None:
+        if self.own:
+            self.snapshot(random.choice(self.own))
+
+    @task(1)
+    def own_cameras(self) -> None:
+        self.client.get(self.ep.my_cameras, headers=self.auth(), name="my_cameras")
