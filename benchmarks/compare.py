@@ -34,7 +34,7 @@ class Summary:
         if n < 2:
             return cls(n, mean, 0.0, math.nan, math.nan)
         sd = statistics.stdev(values)
-        half = _st.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)
+        half = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
         return cls(n, mean, sd, mean - half, mean + half)
 
     @property
@@ -87,10 +87,10 @@ def compare_runs(a: dict[str, Any], b: dict[str, Any], threshold: float = DEFAUL
             rel = (y.mean - x.mean) / denom
             cis = None
             if x.has_ci and y.has_ci:
-                cis = x.ci_high < y.ci_low or y.ci_high < x.ci_low
+                cis = bool(x.ci_high < y.ci_low or y.ci_high < x.ci_low)
             lower_better = metric_def(metric).lower_is_better
             worse = rel > 0 if lower_better else rel < 0
-            changes.append(Change(key, metric, x, y, rel, abs(rel) > threshold, cis, worse))
+            changes.append(Change(key, metric, x, y, rel, bool(abs(rel) > threshold), cis, bool(worse)))
     return changes
 
 
