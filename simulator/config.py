@@ -1,8 +1,118 @@
-"""Config of the simulation (the scenario's ``simulation:`` section). PLACEHOLDER: issue 5 fills this in."""
+"""Config of the simulation: the scenario's ``simulation:`` section.
+
+The ``cameras:`` section (fake_cameras) says what cameras exist; this section adds what only the
+simulator needs: how often analytics sample each class, viewer demand over the day, scripted spikes,
+retention, the SLOs for sizing, the hardware set to simulate, the headroom rule, replications and seed.
+"""
 from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
 
 from common.config import StrictModel
 
+# Share of the peak-hour viewers watching in each hour of the day (0..23, local time). Evening peak at
+# 19-21 h (after work, ronda/citizen-patrol viewing), a smaller morning-commute bump, quiet nights.
+# An assumption (no public figures on portal use); change it per scenario.
+EVENING_PEAK = [0.10, 0.06, 0.04, 0.04, 0.05, 0.12, 0.30, 0.45, 0.40, 0.35, 0.35, 0.38,
+                0.40, 0.38, 0.36, 0.40, 0.48, 0.60, 0.78, 0.95, 1.00, 0.90, 0.60, 0.30]
+
+
+class ViewerDemand(StrictModel):
+    peak_concurrent: int = Field(1000, ge=0, description="concurrent live viewers in the peak hour")
+    hourly_share: list[float] = Field(default_factory=lambda: list(EVENING_PEAK), min_length=24,
+                                      max_length=24, description="share of the peak per hour 0..23")
+    session_min: float = Field(6.0, gt=0, description="mean length of one viewing session, minutes")
+    api_requests_per_viewer_min: float = Field(2.0, ge=0,
+                                               description="camera-list/events requests per viewer per minute")
+    snapshot_share: float = Field(0.1, ge=0, le=1,
+                                  description="share of API requests that are JPEG snapshots")
+    downlink_mbps: float = Field(10.0, gt=0, description="a viewer's own downlink (caps start time)")
+    watched_bitrate_kbps: float | None = Field(None, gt=0,
+                                               description="bitrate of a watched stream; default: mean "
+                                                           "bitrate of the online cameras")
+
+    @field_validator("hourly_share")
+    @classmethod
+    def _shares(cls, v: list[float]) -> list[float]:
+        if any(s < 0 for s in v) or max(v) <= 0:
+            raise ValueError("hourly shares must be >= 0 with at least one > 0")
+        return v
+
+
+class Spike(StrictModel):
+    name: str = Field(..., description="what happens (demonstration at Simpang Lima, flood, ...)")
+    start_hour: float = Field(..., ge=0, lt=24, description="start, hours since midnight")
+    duration_min: float = Field(..., gt=0, le=24 * 60)
+    viewer_multiplier: float = Field(2.0, ge=1, description="concurrent viewers x this during the spike")
+
+
+class DetectorSettings(StrictModel):
+    backend: str = Field("onnxruntime", description="calibrated backend used on CPU workers")
+    model: str = Field("yolov8n", description="detector model (GPU throughput is per model)")
+    input_size: int = Field(640, gt=0, description="square detector input side in pixels")
+    max_batch: int = Field(8, ge=1, le=256, description="largest batch a worker takes from its queue")
+    max_lag_s: float = Field(5.0, gt=0, description="a frame waiting longer is dropped as stale")
+    service_cv: float = Field(0.05, ge=0, le=1, description="coefficient of variation of batch time")
+
+
+class SimSLOs(StrictModel):
+    frame_to_event_p95_s: float = Field(2.0, gt=0, description="frame-to-event lag, 95th percentile")
+    viewer_start_p95_s: float = Field(3.0, gt=0, description="live view start time, 95th percentile")
+    api_p95_ms: float = Field(300.0, gt=0, description="portal API response time, 95th percentile")
+    max_frame_drop: float = Field(0.01, ge=0, le=1, description="largest share of sampled frames dropped")
+
+
+class TierSpec(StrictModel):
+    server: str = Field(..., description="CPU server name from the hardware catalogue")
+    count: int = Field(1, ge=1, description="servers in this tier")
+
+
+class IngestTier(TierSpec):
+    gpu: str | None = Field(None, description="GPU name from the catalogue; none: detect on CPU cores")
+    gpus_per_server: int = Field(0, ge=0)
+    detector_cores: int | None = Field(None, ge=1,
+                                       description="CPU detection only: cores running detector workers "
+                                                   "(default: half the server's cores)")
+
+    @model_validator(mode="after")
+    def _gpu_count(self) -> "IngestTier":
+        if self.gpu and self.gpus_per_server < 1:
+            raise ValueError("gpu set but gpus_per_server is 0")
+        return self
+
+
+class HardwareSetSpec(StrictModel):
+    ingest: IngestTier = Field(..., description="ingest + decode + detection servers")
+    portal: TierSpec = Field(..., description="portal servers (API and HLS restream)")
+    nic: str = Field(..., description="NIC name from the catalogue (one per server)")
+    disk: str = Field(..., description="disk name from the catalogue for recordings")
+
 
 class SimulationConfig(StrictModel):
-    pass
+    analytic_fps: dict[str, float] = Field(default_factory=dict,
+                                           description="camera class name -> analytic sampling fps")
+    default_analytic_fps: float = Field(0.5, ge=0, description="for classes not in analytic_fps")
+    availability_by_hour: list[float] | None = Field(None, min_length=24, max_length=24,
+                                                     description="multiplies each class's online_share")
+    viewers: ViewerDemand = Field(default_factory=ViewerDemand)
+    spikes: list[Spike] = Field(default_factory=list)
+    detector: DetectorSettings = Field(default_factory=DetectorSettings)
+    retention_days: float = Field(30.0, gt=0, description="days of recordings kept centrally")
+    recorded_share: float = Field(1.0, ge=0, le=1, description="share of online cameras recorded centrally")
+    slos: SimSLOs = Field(default_factory=SimSLOs)
+    hardware: HardwareSetSpec | None = Field(None, description="hardware set to simulate")
+    catalogue: str | None = Field(None, description="hardware catalogue YAML (default: the shipped one)")
+    calibration: str | None = Field(None, description="calibration JSON (default: the reference one)")
+    headroom: float = Field(0.70, gt=0, le=1, description="largest peak utilisation sizing accepts")
+    hour: int | None = Field(None, ge=0, le=23, description="hour to simulate (default: the viewer peak)")
+    duration_s: float = Field(3600.0, gt=0, le=86400, description="simulated time")
+    replications: int = Field(1, ge=1, le=100)
+    seed: int | None = Field(None, ge=0, description="default: the scenario's seed")
+
+    @field_validator("analytic_fps")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: r for k, r in v.items() if r < 0}
+        if bad:
+            raise ValueError(f"analytic fps must be >= 0: {bad}")
+        return v

@@ -1,0 +1,185 @@
+"""The aggregated model: city scale in seconds.
+
+Aggregation, each step exact or stated:
+- per camera group: ingest servers are identical shards (cameras round-robin per class), so only the
+  busiest server is simulated and its statistics stand for all (exact for identical shards).
+- per batch: detector frames are generated in bulk (numpy) and the station iterates over batches,
+  not frames or events (``stations.batch_station``).
+- per stream: decode is a continuous load; its queueing delay is Allen-Cunneen's M/D/c approximation
+  (superposed periodic streams ~ Poisson arrivals, deterministic decode), added to each frame's lag.
+- portal: one server of the tier (requests split evenly), simulated request by request with the
+  FCFS recursion (``stations.fcfs_multiserver``); egress as a per-minute fluid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.costs import PORTAL_SERVICE_CV, ServiceParams, decode_load
+from simulator.stations import batch_station, fcfs_multiserver, lognormal_factors
+from simulator.theory import allen_cunneen_wait
+
+ENDPOINTS = ("hls_playlist", "hls_segment", "camera_list", "events", "snapshot")
+
+
+@dataclass(frozen=True)
+class DetectorOutcome:
+    lag_s: np.ndarray          # frame-to-event lag of frames served after warm-up
+    sampled: int               # frames sampled after warm-up
+    dropped: int               # of those, dropped (stale or decoder overload)
+    utilisation: float
+    mean_queue: float
+    max_queue: int
+    decode_utilisation: float
+    mean_batch: float
+    events: int                # batches simulated
+
+
+@dataclass(frozen=True)
+class PortalOutcome:
+    api_s: np.ndarray          # API sojourn times after warm-up
+    utilisation: float
+    mean_queue: float
+    playlist_s: np.ndarray     # sojourn of playlist and segment requests, with their arrival times
+    segment_s: np.ndarray
+    hls_times: np.ndarray
+    events: int
+
+
+def sample_times(p: ServiceParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling instants of every camera of the busiest shard, with each frame's decode time."""
+    times, decode = [], []
+    for c in p.shard:
+        period = c.sample_every / c.fps
+        phases = rng.uniform(0.0, period, c.cameras)        # random phase per camera
+        k = np.arange(int(np.ceil(p.duration_s / period)))
+        t = (phases[:, None] + k[None, :] * period).ravel()
+        t = t[t < p.duration_s]
+        times.append(t)
+        decode.append(np.full(t.shape, c.decode_s))
+    if not times:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(times), np.concatenate(decode)
+
+
+def simulate_detector(p: ServiceParams, rng: np.random.Generator) -> DetectorOutcome:
+    rate, mean_decode, u_dec = decode_load(p)
+    t, dec = sample_times(p, rng)
+    if len(t) == 0:
+        return DetectorOutcome(np.empty(0), 0, 0, 0.0, 0.0, 0, 0.0, 0.0, 0)
+    keep_share = 1.0
+    wq = 0.0
+    if u_dec >= 1.0:                     # decoders fall behind: the excess frames are never decoded
+        keep_share = 1.0 / u_dec
+        keep = rng.random(len(t)) < keep_share
+    else:
+        keep = np.ones(len(t), dtype=bool)
+        wq = allen_cunneen_wait(rate, mean_decode, p.decode_cores, ca2=1.0, cs2=0.0)
+    ready = t + dec + wq
+    order = np.argsort(ready, kind="stable")
+    ready, t, keep = ready[order], t[order], keep[order]
+    arrivals = ready[keep]
+    factors = lognormal_factors(rng, len(arrivals) + 1, p.detector_cv)
+    run = batch_station(arrivals, p.detector_workers, p.batch_s, p.max_batch, p.max_lag_s, factors)
+    sample_t = t[keep]
+    measured = sample_t >= p.warmup_s
+    served = measured & ~np.isnan(run.finish)
+    lag = run.finish[served] - sample_t[served]
+    n_sampled = int((t >= p.warmup_s).sum())
+    dropped = n_sampled - int(served.sum())
+    horizon = p.duration_s
+    busy_share = run.busy_s / (p.detector_workers * horizon)
+    waits = run.start[measured] - arrivals[measured]
+    waits = waits[~np.isnan(waits)]
+    lam = measured.sum() / (horizon - p.warmup_s)
+    mean_queue = float(lam * waits.mean()) if len(waits) else 0.0
+    max_queue = _max_queue(arrivals, run.start)
+    return DetectorOutcome(lag, n_sampled, dropped, float(busy_share), mean_queue, max_queue, u_dec,
+                           float(run.batch_sizes.mean()) if len(run.batch_sizes) else 0.0,
+                           len(run.batch_sizes))
+
+
+def _max_queue(arrivals: np.ndarray, start: np.ndarray) -> int:
+    """Largest number of frames waiting at once (arrived, not yet in service, not dropped)."""
+    ok = ~np.isnan(start)
+    ev_t = np.concatenate([arrivals[ok], start[ok]])
+    ev_d = np.concatenate([np.ones(ok.sum()), -np.ones(ok.sum())])
+    order = np.lexsort((ev_d, ev_t))      # at a tie, leave before arriving
+    return int(np.cumsum(ev_d[order]).max()) if len(ev_t) else 0
+
+
+def portal_requests(p: ServiceParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival times and endpoint index (into ENDPOINTS) of one portal server's requests."""
+    minutes = len(p.viewers_per_server)
+    times, kinds = [], []
+    for m in range(minutes):
+        v = p.viewers_per_server[m]
+        span = min(60.0, p.duration_s - 60.0 * m)
+        if span <= 0:
+            break
+        rates = [v / p.segment_s, v / p.segment_s,
+                 v * p.api_per_viewer_s * (1 - p.snapshot_share) / 2,
+                 v * p.api_per_viewer_s * (1 - p.snapshot_share) / 2,
+                 v * p.api_per_viewer_s * p.snapshot_share]
+        for kind, r in enumerate(rates):
+            count = rng.poisson(r * span)
+            times.append(60.0 * m + rng.uniform(0.0, span, count))
+            kinds.append(np.full(count, kind, dtype=np.int8))
+    t = np.concatenate(times) if times else np.empty(0)
+    k = np.concatenate(kinds) if kinds else np.empty(0, dtype=np.int8)
+    order = np.argsort(t, kind="stable")
+    return t[order], k[order]
+
+
+def portal_service_times(p: ServiceParams, kinds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    mean = np.array([p.portal_s[e] for e in ENDPOINTS])[kinds]
+    return mean * lognormal_factors(rng, len(kinds), PORTAL_SERVICE_CV)
+
+
+def simulate_portal(p: ServiceParams, rng: np.random.Generator) -> PortalOutcome:
+    t, kinds = portal_requests(p, rng)
+    svc = portal_service_times(p, kinds, rng)
+    waits = fcfs_multiserver(t, svc, p.portal_cores)
+    return portal_outcome(p, t, kinds, svc, waits)
+
+
+def portal_outcome(p: ServiceParams, t: np.ndarray, kinds: np.ndarray, svc: np.ndarray,
+                   waits: np.ndarray) -> PortalOutcome:
+    soj = waits + svc
+    after = t >= p.warmup_s
+    api = after & (kinds >= 2)
+    util = float(svc.sum() / (p.portal_cores * p.duration_s))
+    lam = after.sum() / max(p.duration_s - p.warmup_s, 1e-9)
+    hls = kinds <= 1
+    return PortalOutcome(soj[api], util, float(lam * waits[after].mean()) if after.any() else 0.0,
+                         soj[kinds == 0], soj[kinds == 1], t[hls], len(t))
+
+
+def viewer_starts(p: ServiceParams, portal: PortalOutcome, egress_util: np.ndarray,
+                  rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+    """Start times of live views begun in the window: playlist + first segment + its transfer.
+
+    Returns (start times of admitted viewers, sessions begun, sessions refused for lack of egress).
+    """
+    started, refused, total = [], 0, 0
+    pl, sg = portal.playlist_s, portal.segment_s
+    for m, v in enumerate(p.viewers_per_server):
+        span = min(60.0, p.duration_s - 60.0 * m)
+        if span <= 0 or 60.0 * m + span <= p.warmup_s:
+            continue
+        n = rng.poisson(v / p.session_s * span)
+        total += n
+        u = egress_util[m]
+        if u >= 1.0:
+            admit = rng.random(n) < 1.0 / u
+            refused += int((~admit).sum())
+            n = int(admit.sum())
+            u = 0.999
+        if n == 0:
+            continue
+        a = pl[rng.integers(0, len(pl), n)] if len(pl) else np.zeros(n)
+        b = sg[rng.integers(0, len(sg), n)] if len(sg) else np.zeros(n)
+        transfer = max(p.segment_bits / p.downlink_bps, p.segment_bits / (p.server_egress_bps * (1.0 - u)))
+        started.append(a + b + transfer)
+    return (np.concatenate(started) if started else np.empty(0)), total, refused

@@ -1,0 +1,192 @@
+"""Calibration: measured service costs (versioned JSON) and the lookups the model makes in them.
+
+Every cost is for ONE core of the machine that measured it (the hardware catalogue scales it by core count
+and relative per-core speed). Schema version 1:
+
+    {"schema_version": 1, "label": "...", "machine_info": {...},
+     "decode_ms":   [{"codec": "h264", "width": 1280, "height": 720, "ms_per_frame": 2.9}, ...],
+     "detector_ms": [{"backend": "torch", "input_size": 640, "batch": 1, "ms_per_batch": 150.0}, ...],
+     "portal_ms":   [{"endpoint": "hls_segment", "ms_per_request": 0.1}, ...],
+     "hls": {"ts_overhead_ratio": 1.06, "segment_s": 2.0}}
+
+A tilikbench run's results carry the same lists under ``measured_costs`` (see docs/simulator.md);
+``calibration_from_results`` turns them into a ``Calibration``, taking what a run did not measure from the
+reference calibration and saying so in ``provenance``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field, ValidationError
+
+from common.config import StrictModel
+from common.errors import InputError
+
+CALIBRATION_SCHEMA_VERSION = 1
+DEFAULT_REFERENCE = Path(__file__).resolve().parent / "data" / "reference-calibration.json"
+
+
+class DecodeCost(StrictModel):
+    codec: str = Field(..., description="h264 or h265")
+    width: int = Field(..., gt=0)
+    height: int = Field(..., gt=0)
+    ms_per_frame: float = Field(..., gt=0, description="decode time of one frame on one core")
+    stdev_ms: float = Field(0.0, ge=0)
+    bitrate_kbps: float | None = Field(None, description="bitrate of the measured clip")
+    frames: int | None = Field(None, description="frames decoded per repeat")
+    threads: int = Field(1, ge=1, description="decoder threads (costs are per core when 1)")
+
+
+class DetectorCost(StrictModel):
+    backend: str = Field(..., description="torch, onnxruntime, openvino, ...")
+    model: str = Field("yolov8n", description="detector model name")
+    input_size: int = Field(..., gt=0, description="square input side in pixels")
+    batch: int = Field(..., ge=1)
+    ms_per_batch: float = Field(..., gt=0, description="forward time of one batch on one core")
+    stdev_ms: float = Field(0.0, ge=0)
+    threads: int = Field(1, ge=1)
+    repeats: int | None = None
+
+
+class PortalCost(StrictModel):
+    endpoint: str = Field(..., description="camera_list, snapshot, events, hls_playlist, hls_segment")
+    ms_per_request: float = Field(..., gt=0, description="CPU time of one request on one core")
+    note: str = ""
+
+
+class HlsCosts(StrictModel):
+    ts_overhead_ratio: float = Field(1.0, ge=1.0, description="HLS bytes / raw video stream bytes")
+    segment_s: float = Field(2.0, gt=0, description="HLS segment duration")
+
+
+class Calibration(StrictModel):
+    schema_version: int = Field(..., description="version of this file's schema")
+    kind: str = "calibration"
+    label: str = Field("", description="what was measured where")
+    source: str = Field("", description="the command or run that produced it")
+    datetime: str | None = None
+    machine_info: dict[str, Any] = Field(default_factory=dict)
+    commit_info: dict[str, Any] = Field(default_factory=dict)
+    provenance: dict[str, str] = Field(default_factory=dict, description="section -> where it came from")
+    decode_ms: list[DecodeCost] = Field(..., min_length=1)
+    detector_ms: list[DetectorCost] = Field(..., min_length=1)
+    portal_ms: list[PortalCost] = Field(..., min_length=1)
+    hls: HlsCosts = Field(default_factory=HlsCosts)
+
+    # ---- lookups (ms on one core of the calibrating machine) ----
+    def decode(self, codec: str, width: int, height: int) -> float:
+        """Decode ms per frame, interpolated linearly in pixel count (proportional beyond the range)."""
+        rows = sorted((r.width * r.height, r.ms_per_frame) for r in self.decode_ms if r.codec == codec)
+        if not rows:
+            known = sorted({r.codec for r in self.decode_ms})
+            raise InputError(f"no decode cost for codec {codec!r} (calibrated: {', '.join(known)})",
+                             where=self.label or "calibration")
+        px = np.array([p for p, _ in rows], dtype=float)
+        ms = np.array([m for _, m in rows], dtype=float)
+        pixels = float(width * height)
+        if pixels > px[-1]:
+            return float(ms[-1] * pixels / px[-1])
+        if pixels < px[0]:
+            return float(ms[0] * pixels / px[0])
+        return float(np.interp(pixels, px, ms))
+
+    def detector_batch_ms(self, backend: str, input_size: int, batch: int) -> float:
+        """Forward ms of one batch: fixed + per-image cost fitted over the measured batch sizes.
+
+        An input size not measured scales the nearest measured one by the pixel ratio.
+        """
+        rows = [r for r in self.detector_ms if r.backend == backend]
+        if not rows:
+            known = sorted({r.backend for r in self.detector_ms})
+            raise InputError(f"no detector cost for backend {backend!r} (calibrated: {', '.join(known)})",
+                             where=self.label or "calibration")
+        sizes = sorted({r.input_size for r in rows})
+        nearest = min(sizes, key=lambda s: abs(s - input_size))
+        pts = sorted((r.batch, r.ms_per_batch) for r in rows if r.input_size == nearest)
+        if len(pts) == 1:
+            fixed, per_image = 0.0, pts[0][1] / pts[0][0]
+        else:
+            b = np.array([p[0] for p in pts], dtype=float)
+            m = np.array([p[1] for p in pts], dtype=float)
+            per_image, fixed = np.polyfit(b, m, 1)
+            per_image = max(float(per_image), 1e-6)
+            fixed = max(float(fixed), 0.0)
+        scale = (input_size / nearest) ** 2
+        return (fixed + per_image * batch) * scale
+
+    def portal(self, endpoint: str) -> float:
+        for r in self.portal_ms:
+            if r.endpoint == endpoint:
+                return r.ms_per_request
+        known = sorted(r.endpoint for r in self.portal_ms)
+        raise InputError(f"no portal cost for endpoint {endpoint!r} (calibrated: {', '.join(known)})",
+                         where=self.label or "calibration")
+
+
+def _check_version(data: Any, where: str) -> None:
+    if not isinstance(data, dict):
+        raise InputError("a calibration must be a JSON object", where=where)
+    version = data.get("schema_version")
+    if version != CALIBRATION_SCHEMA_VERSION:
+        raise InputError(f"calibration schema_version is {version!r}; this tilikbench reads version "
+                         f"{CALIBRATION_SCHEMA_VERSION} (re-measure with `python -m simulator.measure_reference` "
+                         f"or re-export from a run)", where=where)
+
+
+def _validate(data: dict, where: str) -> Calibration:
+    try:
+        return Calibration.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"invalid calibration at {loc}: {first['msg']} ({e.error_count()} error(s))",
+                         where=where) from None
+
+
+def load_calibration(path: str | Path | None = None) -> Calibration:
+    """Read a calibration JSON file (default: the shipped reference calibration)."""
+    path = Path(path) if path is not None else DEFAULT_REFERENCE
+    if not path.is_file():
+        raise InputError("no such calibration file", where=str(path))
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON: {e}", where=str(path)) from None
+    _check_version(data, str(path))
+    cal = _validate(data, str(path))
+    if not cal.provenance:
+        cal.provenance = {s: f"file {path.name}" for s in ("decode_ms", "detector_ms", "portal_ms", "hls")}
+    return cal
+
+
+def calibration_from_results(results_json: dict[str, Any], reference: Calibration | None = None) -> Calibration:
+    """Build a calibration from a run's results (its ``measured_costs``); missing sections from the reference."""
+    where = f"results {results_json.get('run_id') or results_json.get('name') or ''}".strip()
+    costs = results_json.get("measured_costs") if isinstance(results_json, dict) else None
+    if not isinstance(costs, dict):
+        raise InputError("results have no 'measured_costs' object to calibrate from", where=where)
+    _check_version(costs, f"{where}: measured_costs")
+    ref = reference or load_calibration()
+    data: dict[str, Any] = {
+        "schema_version": CALIBRATION_SCHEMA_VERSION,
+        "label": f"calibrated from {where}",
+        "source": "calibration_from_results",
+        "datetime": results_json.get("datetime"),
+        "machine_info": results_json.get("machine_info") or {},
+        "commit_info": results_json.get("commit_info") or {},
+        "provenance": {},
+    }
+    for section in ("decode_ms", "detector_ms", "portal_ms", "hls"):
+        value = costs.get(section)
+        if value:
+            data[section] = value
+            data["provenance"][section] = "measured in the run"
+        else:
+            ref_value = getattr(ref, section)
+            data[section] = ([r.model_dump() for r in ref_value] if isinstance(ref_value, list)
+                             else ref_value.model_dump())
+            data["provenance"][section] = f"reference ({ref.label or 'reference calibration'})"
+    return _validate(data, f"{where}: measured_costs")

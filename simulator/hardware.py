@@ -1,0 +1,169 @@
+"""Hardware catalogue (YAML) and the hardware set a simulation runs on.
+
+The catalogue lists CPU servers (cores, per-core speed relative to the calibrating machine, price), GPUs
+(detector throughput per model and input size, price), NICs and disks. ``HardwareSet`` resolves the names
+of a scenario's ``simulation.hardware`` against it; an unknown name is an error that lists the known ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError
+
+from common.config import StrictModel
+from common.errors import InputError
+from simulator.config import HardwareSetSpec
+
+CATALOGUE_SCHEMA_VERSION = 1
+DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "hardware.yaml"
+
+
+class CpuServer(StrictModel):
+    name: str
+    cores: int = Field(..., ge=1)
+    speed: float = Field(..., gt=0, description="per-core speed relative to the calibrating machine")
+    price_usd: float = Field(..., ge=0)
+    max_gpus: int = Field(0, ge=0)
+    note: str = ""
+
+
+class Gpu(StrictModel):
+    name: str
+    price_usd: float = Field(..., ge=0)
+    fixed_ms: float = Field(..., ge=0, description="per-batch overhead")
+    max_batch: int = Field(32, ge=1)
+    throughput: dict[str, dict[int, float]] = Field(..., description="model -> input size -> images/s")
+
+    def batch_ms(self, model: str, input_size: int, batch: int) -> float:
+        sizes = self.throughput.get(model)
+        if not sizes:
+            raise InputError(f"GPU {self.name!r} has no throughput for model {model!r} "
+                             f"(catalogue: {', '.join(sorted(self.throughput))})", where="hardware catalogue")
+        nearest = min(sizes, key=lambda s: abs(s - input_size))
+        images_per_s = sizes[nearest] * (nearest / input_size) ** 2
+        return self.fixed_ms + 1000.0 * batch / images_per_s
+
+
+class Nic(StrictModel):
+    name: str
+    gbps: float = Field(..., gt=0)
+    price_usd: float = Field(..., ge=0)
+
+
+class Disk(StrictModel):
+    name: str
+    tb: float = Field(..., gt=0)
+    price_usd: float = Field(..., ge=0)
+    usable_share: float = Field(1.0, gt=0, le=1)
+    write_mbps: float = Field(..., gt=0, description="sustained sequential write, MB/s")
+
+
+class Catalogue(StrictModel):
+    schema_version: int
+    reference_machine: str = ""
+    assumptions: list[str] = Field(default_factory=list)
+    portal_http_overhead_ms: float = Field(0.5, ge=0)
+    nic_usable_share: float = Field(0.9, gt=0, le=1)
+    cpu_servers: list[CpuServer] = Field(..., min_length=1)
+    gpus: list[Gpu] = Field(default_factory=list)
+    nics: list[Nic] = Field(..., min_length=1)
+    disks: list[Disk] = Field(..., min_length=1)
+    path: str = ""
+
+    def _find(self, kind: str, items: list, name: str):
+        for item in items:
+            if item.name == name:
+                return item
+        known = ", ".join(i.name for i in items) or "none"
+        raise InputError(f"unknown {kind} {name!r}; the catalogue has: {known}", where=self.path or "catalogue")
+
+    def server(self, name: str) -> CpuServer:
+        return self._find("CPU server", self.cpu_servers, name)
+
+    def gpu(self, name: str) -> Gpu:
+        return self._find("GPU", self.gpus, name)
+
+    def nic(self, name: str) -> Nic:
+        return self._find("NIC", self.nics, name)
+
+    def disk(self, name: str) -> Disk:
+        return self._find("disk", self.disks, name)
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    path = Path(path) if path is not None else DEFAULT_CATALOGUE
+    if not path.is_file():
+        raise InputError("no such hardware catalogue", where=str(path))
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise InputError(f"not valid YAML: {e}", where=str(path)) from None
+    if not isinstance(data, dict) or data.get("schema_version") != CATALOGUE_SCHEMA_VERSION:
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        raise InputError(f"catalogue schema_version is {version!r}; this tilikbench reads "
+                         f"{CATALOGUE_SCHEMA_VERSION}", where=str(path))
+    try:
+        cat = Catalogue.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"invalid catalogue at {loc}: {first['msg']}", where=str(path)) from None
+    cat.path = str(path)
+    return cat
+
+
+@dataclass(frozen=True)
+class HardwareSet:
+    """A resolved hardware set: every name looked up in the catalogue."""
+
+    ingest_server: CpuServer
+    ingest_count: int
+    gpu: Gpu | None
+    gpus_per_server: int
+    detector_cores: int           # CPU detection: cores per server running detector workers
+    portal_server: CpuServer
+    portal_count: int
+    nic: Nic
+    disk: Disk
+    catalogue: Catalogue
+
+    @classmethod
+    def resolve(cls, spec: HardwareSetSpec, catalogue: Catalogue) -> "HardwareSet":
+        server = catalogue.server(spec.ingest.server)
+        gpu = catalogue.gpu(spec.ingest.gpu) if spec.ingest.gpu else None
+        if gpu is not None and spec.ingest.gpus_per_server > server.max_gpus:
+            raise InputError(f"{server.name} holds at most {server.max_gpus} GPUs, "
+                             f"asked for {spec.ingest.gpus_per_server}", where="simulation.hardware.ingest")
+        det_cores = 0
+        if gpu is None:
+            det_cores = spec.ingest.detector_cores or max(1, server.cores // 2)
+            if det_cores >= server.cores and server.cores > 1:
+                raise InputError(f"detector_cores {det_cores} leaves no core to decode on {server.name} "
+                                 f"({server.cores} cores)", where="simulation.hardware.ingest")
+        return cls(server, spec.ingest.count, gpu, spec.ingest.gpus_per_server if gpu else 0,
+                   det_cores, catalogue.server(spec.portal.server), spec.portal.count,
+                   catalogue.nic(spec.nic), catalogue.disk(spec.disk), catalogue)
+
+    @property
+    def decode_cores(self) -> int:
+        return max(1, self.ingest_server.cores - self.detector_cores)
+
+    @property
+    def detector_workers(self) -> int:
+        return self.gpus_per_server if self.gpu else self.detector_cores
+
+    def spec(self) -> HardwareSetSpec:
+        return HardwareSetSpec.model_validate({
+            "ingest": {"server": self.ingest_server.name, "count": self.ingest_count,
+                       "gpu": self.gpu.name if self.gpu else None, "gpus_per_server": self.gpus_per_server,
+                       "detector_cores": self.detector_cores or None},
+            "portal": {"server": self.portal_server.name, "count": self.portal_count},
+            "nic": self.nic.name, "disk": self.disk.name})
+
+    def describe(self) -> str:
+        det = (f"{self.gpus_per_server}x {self.gpu.name}" if self.gpu
+               else f"CPU detection on {self.detector_cores} cores")
+        return (f"{self.ingest_count}x {self.ingest_server.name} ({det}), {self.portal_count}x "
+                f"{self.portal_server.name} portal, {self.nic.name}")

@@ -1,0 +1,184 @@
+"""``simulate()``: one hour of the city system on a hardware set; the result every other module reads.
+
+``simulate(scenario, calibration, hardware, rng)`` takes a scenario (``benchmarks.scenario.Scenario`` or
+its raw dict), a ``Calibration``, a ``HardwareSet`` (or None: the scenario's ``simulation.hardware``)
+and ONE numpy Generator; the same seed gives the same numbers. ``fine=True`` runs the event-by-event
+SimPy model instead of the aggregated one (small scenarios only).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from common.errors import InputError
+from simulator.calibration import Calibration
+from simulator.config import SimulationConfig
+from simulator.costs import egress_bps, ingest_bps, service_params, storage_bytes
+from simulator.hardware import HardwareSet, load_catalogue
+from simulator.workload import Workload, build_workload
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resource:
+    utilisation: float          # peak over the window (busy share for stations)
+    demand: float
+    capacity: float
+    unit: str
+
+
+@dataclass
+class SimResult:
+    hour: int
+    hardware: str
+    cameras_online: int
+    analysed_fps: float                  # frames per second the detectors receive, city-wide
+    viewers_peak: float
+    resources: dict[str, Resource]
+    queues: dict[str, dict[str, float]]
+    latency: dict[str, dict[str, float]]     # seconds
+    drops: dict[str, float]
+    slo_violations: list[str]
+    ingest_gbps: float
+    egress_gbps_peak: float
+    storage_tb: float
+    events: int
+    wall_s: float
+    model: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slo_ok(self) -> bool:
+        return not self.slo_violations
+
+    @property
+    def binding_resource(self) -> str:
+        return max(self.resources, key=lambda k: self.resources[k].utilisation)
+
+    def binding_latency(self, slos) -> tuple[str, float]:
+        """The latency closest to (or furthest past) its SLO, as (name, p95 / SLO)."""
+        ratios = {"frame_to_event": self.latency["frame_to_event"]["p95"] / slos.frame_to_event_p95_s,
+                  "viewer_start": self.latency["viewer_start"]["p95"] / slos.viewer_start_p95_s,
+                  "api": self.latency["api"]["p95"] * 1000.0 / slos.api_p95_ms}
+        name = max(ratios, key=lambda k: ratios[k])
+        return name, ratios[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["slo_ok"] = self.slo_ok
+        d["binding_resource"] = self.binding_resource
+        return d
+
+
+def split_scenario(scenario: Any) -> tuple[Any, SimulationConfig, int]:
+    """(cameras section, simulation config, seed) of a Scenario model or a raw scenario dict."""
+    if hasattr(scenario, "cameras"):
+        cameras, sim, seed = scenario.cameras, scenario.simulation, scenario.seed
+    elif isinstance(scenario, dict):
+        cameras, sim, seed = scenario.get("cameras"), scenario.get("simulation"), scenario.get("seed", 0)
+    else:
+        raise InputError(f"expected a scenario, got {type(scenario).__name__}", where="simulate")
+    if sim is None:
+        sim = SimulationConfig()
+    elif isinstance(sim, dict):
+        sim = SimulationConfig.model_validate(sim)
+    if sim.seed is not None:
+        seed = sim.seed
+    return cameras, sim, int(seed or 0)
+
+
+def resolve_hardware(cfg: SimulationConfig, hardware: HardwareSet | None) -> HardwareSet:
+    if hardware is not None:
+        return hardware
+    if cfg.hardware is None:
+        raise InputError("no hardware set: give simulation.hardware in the scenario or size it with "
+                         "`tilikbench size`", where="simulation.hardware")
+    return HardwareSet.resolve(cfg.hardware, load_catalogue(cfg.catalogue))
+
+
+def _pct(x: np.ndarray) -> dict[str, float]:
+    if len(x) == 0:
+        return {"mean": 0.0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "n": 0}
+    q = np.percentile(x, [50, 95, 99])
+    return {"mean": float(x.mean()), "p50": float(q[0]), "p95": float(q[1]), "p99": float(q[2]), "n": len(x)}
+
+
+def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.random.Generator,
+                      fine: bool = False) -> SimResult:
+    from simulator import aggregate
+    t0 = time.perf_counter()
+    p = service_params(w, hw, cal)
+    egress = egress_bps(w, cal.hls.ts_overhead_ratio)
+    egress_cap = hw.portal_count * p.server_egress_bps
+    egress_util = egress / egress_cap
+    if fine:
+        from simulator.finemodel import simulate_fine
+        det, portal = simulate_fine(p, w, hw, rng)
+        model = "fine (SimPy, event per frame and request, every server)"
+    else:
+        det = aggregate.simulate_detector(p, rng)
+        portal = aggregate.simulate_portal(p, rng)
+        model = "aggregated (busiest shard, per batch)"
+    starts, sessions, refused = aggregate.viewer_starts(p, portal, egress_util, rng)
+    ingest = ingest_bps(w)
+    ingest_cap = hw.ingest_count * hw.nic.gbps * 1e9 * hw.catalogue.nic_usable_share
+    stored = storage_bytes(w)
+    disks = int(np.ceil(stored / (hw.disk.tb * 1e12 * hw.disk.usable_share))) if stored else 0
+    write_mbps = stored / (w.config.retention_days * 86400) / 1e6
+    frames_city = sum(c.online * c.analytic_fps for c in w.classes)
+    resources = {
+        "decode_cpu": Resource(det.decode_utilisation, det.decode_utilisation * p.decode_cores,
+                               p.decode_cores, "cores per ingest server"),
+        "detector": Resource(det.utilisation, det.utilisation * p.detector_workers, p.detector_workers,
+                             "GPUs per server" if hw.gpu else "detector cores per server"),
+        "portal_cpu": Resource(portal.utilisation, portal.utilisation * p.portal_cores, p.portal_cores,
+                               "cores per portal server"),
+        "egress_net": Resource(float(egress_util.max()) if len(egress_util) else 0.0,
+                               float(egress.max()) / 1e9 if len(egress) else 0.0, egress_cap / 1e9, "Gbps"),
+        "ingest_net": Resource(ingest / ingest_cap, ingest / 1e9, ingest_cap / 1e9, "Gbps"),
+        "disk_write": Resource(write_mbps / (disks * hw.disk.write_mbps) if disks else 0.0, write_mbps,
+                               disks * hw.disk.write_mbps, "MB/s"),
+    }
+    latency = {"frame_to_event": _pct(det.lag_s), "viewer_start": _pct(starts), "api": _pct(portal.api_s)}
+    drops = {"frames": det.dropped / det.sampled if det.sampled else 0.0,
+             "viewers": refused / sessions if sessions else 0.0}
+    slos = w.config.slos
+    violations = []
+    if latency["frame_to_event"]["p95"] > slos.frame_to_event_p95_s:
+        violations.append(f"frame-to-event p95 {latency['frame_to_event']['p95']:.2f} s > "
+                          f"{slos.frame_to_event_p95_s:g} s")
+    if latency["viewer_start"]["p95"] > slos.viewer_start_p95_s:
+        violations.append(f"viewer start p95 {latency['viewer_start']['p95']:.2f} s > {slos.viewer_start_p95_s:g} s")
+    if latency["api"]["p95"] * 1000.0 > slos.api_p95_ms:
+        violations.append(f"API p95 {latency['api']['p95'] * 1000:.0f} ms > {slos.api_p95_ms:g} ms")
+    if drops["frames"] > slos.max_frame_drop:
+        violations.append(f"frame drop {drops['frames']:.1%} > {slos.max_frame_drop:.1%}")
+    if drops["viewers"] > 0:
+        violations.append(f"{drops['viewers']:.1%} of viewers refused (egress)")
+    for name, r in resources.items():
+        if r.utilisation >= 1.0:
+            violations.append(f"{name} overloaded ({r.utilisation:.0%})")
+    return SimResult(
+        hour=w.hour, hardware=hw.describe(), cameras_online=w.cameras_online, analysed_fps=frames_city,
+        viewers_peak=float(w.viewers.max()) if len(w.viewers) else 0.0, resources=resources,
+        queues={"detector": {"mean": det.mean_queue, "max": det.max_queue, "mean_batch": det.mean_batch},
+                "portal": {"mean": portal.mean_queue}},
+        latency=latency, drops=drops, slo_violations=violations, ingest_gbps=ingest / 1e9,
+        egress_gbps_peak=float(egress.max()) / 1e9 if len(egress) else 0.0, storage_tb=stored / 1e12,
+        events=det.events + portal.events, wall_s=time.perf_counter() - t0, model=model,
+        extra={"disks": disks, "egress_per_minute_gbps": (egress / 1e9).round(4).tolist()})
+
+
+def simulate(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None,
+             rng: np.random.Generator | None = None, *, fine: bool = False, hour: int | None = None) -> SimResult:
+    """Simulate the scenario's hour (default: the viewer peak) on a hardware set."""
+    cameras, cfg, seed = split_scenario(scenario)
+    hw = resolve_hardware(cfg, hardware)
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    w = build_workload(cameras, cfg, hour)
+    return simulate_workload(w, calibration, hw, rng, fine=fine)

@@ -1,0 +1,148 @@
+"""What the city asks of the system at a given hour: cameras online per class, analytic rates, viewers.
+
+Reads the scenario's ``cameras:`` section (fake_cameras.config) and ``simulation:`` section; profiles by
+name come from ``fake_cameras.profiles.PROFILES`` (pure data). ``Workload`` is the flat, frozen input of
+both models; ``scaled`` multiplies one axis (cameras, analytic fps, viewers) for knee searches.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from common.errors import InputError
+from simulator.config import SimulationConfig
+
+AXES = ("cameras", "analytic_fps", "viewers")
+
+
+@dataclass(frozen=True)
+class CameraLoad:
+    name: str
+    group: str
+    online: int                 # cameras online in the simulated hour
+    recorded: int               # cameras recorded all day: count x online_share
+    width: int
+    height: int
+    fps: float
+    bitrate_kbps: float
+    gop: int
+    codec: str
+    sample_every: int           # analytics take every Nth decoded frame (0: no analytics)
+
+    @property
+    def analytic_fps(self) -> float:
+        return self.fps / self.sample_every if self.sample_every else 0.0
+
+
+@dataclass(frozen=True)
+class Workload:
+    classes: tuple[CameraLoad, ...]
+    hour: int
+    duration_s: float
+    viewers: np.ndarray         # concurrent viewers per minute of the simulated window
+    watched_kbps: float
+    config: SimulationConfig
+
+    @property
+    def cameras_online(self) -> int:
+        return sum(c.online for c in self.classes)
+
+    @property
+    def ingest_bps(self) -> float:
+        return sum(c.online * c.bitrate_kbps * 1000.0 for c in self.classes)
+
+    def scaled(self, axis: str, factor: float) -> "Workload":
+        if axis == "cameras":
+            return replace(self, classes=tuple(replace(c, online=int(round(c.online * factor)),
+                                                       recorded=int(round(c.recorded * factor)))
+                                               for c in self.classes))
+        if axis == "analytic_fps":
+            out = []
+            for c in self.classes:
+                if not c.sample_every:
+                    out.append(c)
+                    continue
+                fa = c.analytic_fps * factor
+                out.append(replace(c, sample_every=max(1, int(round(c.fps / fa))) if fa > 0 else 0))
+            return replace(self, classes=tuple(out))
+        if axis == "viewers":
+            return replace(self, viewers=self.viewers * factor)
+        raise InputError(f"unknown axis {axis!r}; one of {', '.join(AXES)}", where="knee axis")
+
+
+def _profile(raw: Any, where: str) -> dict[str, Any]:
+    if hasattr(raw, "model_dump"):
+        return raw.model_dump()
+    if isinstance(raw, dict):
+        return raw
+    from fake_cameras.profiles import PROFILES
+    if raw not in PROFILES:
+        raise InputError(f"unknown camera profile {raw!r}; known: {', '.join(sorted(PROFILES))}", where=where)
+    return PROFILES[raw].model_dump()
+
+
+def camera_classes(cameras: Any) -> list[dict[str, Any]]:
+    """The ``cameras.classes`` of a scenario as plain dicts (from a FleetConfig model or raw YAML)."""
+    if hasattr(cameras, "model_dump"):
+        cameras = cameras.model_dump()
+    classes = (cameras or {}).get("classes")
+    if not classes:
+        raise InputError("the scenario has no camera classes", where="cameras.classes")
+    return classes
+
+
+def sample_every(fps: float, analytic_fps: float) -> int:
+    """Analytics take every Nth frame; N rounds fps / analytic_fps (0 when analytics are off)."""
+    if analytic_fps <= 0:
+        return 0
+    return max(1, int(round(fps / analytic_fps)))
+
+
+def peak_hour(cfg: SimulationConfig) -> int:
+    return int(np.argmax(cfg.viewers.hourly_share))
+
+
+def build_workload(cameras: Any, cfg: SimulationConfig, hour: int | None = None) -> Workload:
+    hour = cfg.hour if hour is None else hour
+    hour = peak_hour(cfg) if hour is None else hour
+    avail = cfg.availability_by_hour[hour] if cfg.availability_by_hour else 1.0
+    loads = []
+    for i, cls in enumerate(camera_classes(cameras)):
+        where = f"cameras.classes[{i}].profile"
+        p = _profile(cls["profile"], where)
+        fa = cfg.analytic_fps.get(cls["name"], cfg.default_analytic_fps)
+        online = int(math.floor(cls["count"] * cls.get("online_share", 1.0) * avail + 0.5))
+        recorded = int(math.floor(cls["count"] * cls.get("online_share", 1.0) + 0.5))
+        loads.append(CameraLoad(cls["name"], cls.get("group", ""), online, recorded, p["width"], p["height"],
+                                float(p["fps"]), float(p["bitrate_kbps"]), int(p["gop"]), p.get("codec", "h264"),
+                                sample_every(float(p["fps"]), fa)))
+    unknown = set(cfg.analytic_fps) - {c.name for c in loads}
+    if unknown:
+        raise InputError(f"analytic_fps names classes that do not exist: {', '.join(sorted(unknown))}",
+                         where="simulation.analytic_fps")
+    minutes = max(1, int(math.ceil(cfg.duration_s / 60.0)))
+    share = cfg.viewers.hourly_share[hour]
+    viewers = np.full(minutes, cfg.viewers.peak_concurrent * share, dtype=float)
+    t_min = hour * 60.0 + np.arange(minutes)
+    for spike in cfg.spikes:
+        start = spike.start_hour * 60.0
+        inside = (t_min >= start) & (t_min < start + spike.duration_min)
+        viewers[inside] *= spike.viewer_multiplier
+    online = sum(c.online for c in loads)
+    watched = cfg.viewers.watched_bitrate_kbps or (
+        sum(c.online * c.bitrate_kbps for c in loads) / online if online else 0.0)
+    return Workload(tuple(loads), hour, cfg.duration_s, viewers, watched, cfg)
+
+
+def spike_hour(cfg: SimulationConfig) -> int | None:
+    """The hour whose viewers (with spikes) are highest, if a spike lifts it above the plain peak."""
+    best, best_v = None, cfg.viewers.peak_concurrent * max(cfg.viewers.hourly_share)
+    for s in cfg.spikes:
+        h = int(s.start_hour)
+        v = cfg.viewers.peak_concurrent * cfg.viewers.hourly_share[h] * s.viewer_multiplier
+        if v > best_v:
+            best, best_v = h, v
+    return best
