@@ -97,7 +97,7 @@ class Camera:
         pay = "rtph264pay" if self.clip.codec == "h264" else "rtph265pay"
         caps = "video/x-h264" if self.clip.codec == "h264" else "video/x-h265"
         f = GstRtspServer.RTSPMediaFactory()
-        f.set_launch(f"( appsrc name=src is-live=true format=time max-bytes=400000 "
+        f.set_launch(f"( appsrc name=src is-live=true format=time max-buffers=2 max-bytes=0 max-time=0 "
                      f"caps={caps},stream-format=byte-stream,alignment=au "
                      f"! {pay} name=pay0 pt=96 config-interval=-1 )")
         f.set_shared(True)
