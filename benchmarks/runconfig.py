@@ -60,6 +60,8 @@ class RunConfig(StrictModel):
     step_duration_s: float = Field(10.0, gt=0, le=3600, description="measuring time of one trial, seconds")
     warmup_s: float = Field(3.0, ge=0, le=600, description="settling time after the load changes, not measured")
     max_steps: int | None = Field(None, ge=1, description="stop after this many steps even without a knee")
+    impairments: bool = Field(False, description="apply the scenario's camera impairments during the run "
+                              "(off by default: a knee search measures steady load)")
 
     @model_validator(mode="after")
     def _axes_agree(self) -> "RunConfig":

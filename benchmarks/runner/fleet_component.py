@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
@@ -19,16 +21,24 @@ from common.netguard import free_port
 log = logging.getLogger(__name__)
 
 
-def fleet_for(config, cameras: int, *, free_ports: bool):
-    """A copy of the scenario's FleetConfig with only the first ``cameras`` cameras."""
+def fleet_for(config, cameras: int, *, free_ports: bool, impairments: bool = False):
+    """A copy of the scenario's FleetConfig with only the first ``cameras`` cameras, all online.
+
+    The run's cameras axis says how many are online, so the classes' ``online_share`` (the city's
+    availability, used by ``cameras up`` and the simulator) is set to 1. Impairments are kept only when
+    asked for, and only those whose target is still in the fleet.
+    """
     classes, left = [], cameras
     for c in config.classes:
         if left <= 0:
             break
         n = min(c.count, left)
-        classes.append(c.model_copy(update={"count": n}))
+        classes.append(c.model_copy(update={"count": n, "online_share": 1.0}))
         left -= n
-    update: dict[str, Any] = {"classes": classes}
+    update: dict[str, Any] = {"classes": classes, "impairments": []}
+    small = config.model_copy(update=update)
+    if impairments:
+        update["impairments"] = [i for i in config.impairments if small.resolve_target(i.target)]
     if free_ports:
         update |= {"rtsp_port": free_port(), "api_port": free_port(), "hls_port": free_port(),
                    "metrics_port": free_port()}
@@ -39,8 +49,9 @@ class FleetComponent(Component):
     name = "fleet"
 
     def __init__(self, config, *, seed: int = 0, cache_dir: Path = Path("cache"), free_ports: bool = False,
-                 start_timeout: float = 120.0) -> None:
+                 impairments: bool = False, start_timeout: float = 300.0) -> None:
         super().__init__()
+        self.impairments = impairments
         self.config = config
         self.seed = seed
         self.cache_dir = cache_dir
@@ -56,9 +67,13 @@ class FleetComponent(Component):
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
         from fake_cameras.fleet import Fleet
-        cfg = fleet_for(self.config, peak.cameras, free_ports=self.free_ports)
+        cfg = fleet_for(self.config, peak.cameras, free_ports=self.free_ports, impairments=self.impairments)
         self.fleet = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir, state_dir=ctx.run_dir / ".state")
         self.fleet.start(timeout=self.start_timeout)
+
+    def pids(self) -> list[int]:
+        own = self.fleet.pids() if self.fleet is not None else []
+        return sorted(set(super().pids()) | {p for p in own if psutil.pid_exists(p)})
 
     @property
     def cameras(self) -> list:

@@ -27,7 +27,8 @@ def build_components(scenario, options) -> tuple[list[Component], dict[str, str]
     if _has("fake_cameras.fleet"):
         from benchmarks.runner.fleet_component import FleetComponent
         comps.append(FleetComponent(scenario.cameras, seed=scenario.seed, cache_dir=options.cache_dir,
-                                    free_ports=options.free_ports))
+                                    free_ports=options.free_ports,
+                                    impairments=bool(scenario.run and scenario.run.impairments)))
         wired["fleet"] = "wired"
     else:
         wired["fleet"] = "not available: fake_cameras.fleet is missing"
