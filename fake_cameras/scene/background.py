@@ -77,7 +77,7 @@ def draw_background(width: int, height: int, night: bool, rain: bool, rng: np.ra
     img[pave_rows[(pave_rows - pave.start) % max(3, tile // 2) == 0]] *= 0.85
 
     # texture: blotchy asphalt and grain everywhere
-    img += _noise(rng, H, W, 9.0, max(2, H // 60))[..., None]
+    img += _noise(rng, H, W, 6.0, max(2, H // 150))[..., None]
     img += _noise(rng, H, W, 4.0, 1)[..., None]
 
     out = np.clip(img, 0, 255).astype(np.uint8)

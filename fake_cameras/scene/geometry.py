@@ -50,7 +50,7 @@ SIZES: dict[str, tuple[float, float]] = {
     "motorcycle": (0.115, 0.125),
     "bus": (0.62, 0.21),
     "truck": (0.44, 0.19),
-    "person": (0.038, 0.115),
+    "person": (0.045, 0.115),
 }
 
 

@@ -96,7 +96,7 @@ class Scene:
 
     def _shadow(self, img: np.ndarray, box, shade: float) -> None:
         x1, _, x2, y2 = box
-        cx, w = int((x1 + x2) / 2), max(2, int((x2 - x1) * 0.55))
+        cx, w = int((x1 + x2) / 2), max(2, int((x2 - x1) * 0.47))
         h = max(1, int(self.H * 0.006))
         cv2.ellipse(img, (cx, int(y2) - h // 2), (w, h), 0, 0, 360, (40, 40, 42), -1, cv2.LINE_AA)
 

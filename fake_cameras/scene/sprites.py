@@ -190,14 +190,16 @@ def draw_person(pen: Pen, style: dict, dist_px: float, lights: bool) -> None:
     # legs swing from the hip; the box is the stride's extent
     pen.line(0.5, 0.55, 0.5 + sw, 0.97, trousers, 0.07)
     pen.line(0.5, 0.55, 0.5 - sw, 0.97, _darker(trousers, 0.8), 0.07)
-    pen.rect(0.16, 0.20, 0.84, 0.58, shirt)                                 # torso
-    pen.line(0.5, 0.24, 0.5 - sw * 0.8, 0.50, _darker(shirt, 0.85), 0.06)   # arm
-    head = style["hijab"] and style["shirt"] or style["hair"]
-    pen.circle(0.5, 0.09, 0.085, head if style["hijab"] else style["skin"])
-    if not style["hijab"]:
-        pen.rect(0.28, 0.0, 0.72, 0.05, style["hair"])
+    pen.line(0.5 + sw, 0.97, 0.5 + sw + 0.12, 0.99, (30, 30, 30), 0.03)     # shoes
+    pen.line(0.5 - sw, 0.97, 0.5 - sw + 0.12, 0.99, (30, 30, 30), 0.03)
+    pen.poly([(0.0, 0.22), (1.0, 0.22), (0.88, 0.58), (0.12, 0.58)], shirt)  # shoulders to waist
+    pen.line(0.5, 0.26, 0.5 - sw * 0.8, 0.52, _darker(shirt, 0.8), 0.06)    # arm
+    pen.circle(0.5, 0.10, 0.09, style["skin"])
+    if style["hijab"]:
+        pen.poly([(0.18, 0.02), (0.82, 0.02), (0.95, 0.26), (0.05, 0.26)], style["scarf"])
+        pen.rect(0.42, 0.07, 0.68, 0.15, style["skin"])
     else:
-        pen.rect(0.45, 0.07, 0.72, 0.13, style["skin"])
+        pen.rect(0.28, 0.0, 0.72, 0.05, style["hair"])
 
 
 DRAW = {"car": draw_car, "motorcycle": draw_motorcycle, "bus": draw_bus, "truck": draw_truck,
