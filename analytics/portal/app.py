@@ -63,7 +63,8 @@ class Portal:
                                        local_source=self._local_segment)
         self.metrics = WorkerMetrics(self.state / "metrics")
         self.tokens = TokenSigner.from_state_dir(self.state, cfg.token_ttl_s)
-        self.limiter = LoginLimiter(self.state / "logins.db", cfg.login_attempts, cfg.login_window_s)
+        self.limiter = LoginLimiter(self.state / "logins.db", cfg.login_attempts, cfg.login_window_s,
+                                    cfg.login_attempts_per_ip)
         self.users = {u.username: u for u in cfg.users}
         self.visible: dict[str, frozenset[str]] = {}
         for u in cfg.users:
@@ -203,7 +204,7 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
         except (ValueError, KeyError, TypeError):
             return _err(400, "body must be JSON with username and password")
         ip = request.client.host if request.client else "?"
-        wait = await run_in_threadpool(portal.limiter.allow, f"user:{username}", f"ip:{ip}")
+        wait = await run_in_threadpool(portal.limiter.allow, username, ip)
         if wait > 0:
             return _err(429, "too many login attempts", **{"Retry-After": str(max(1, int(wait + 0.999)))})
         user = portal.users.get(username)

@@ -100,28 +100,33 @@ class TokenSigner:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed-or-not logins per key (user, IP) in a sliding ``window_s``."""
+    """At most ``attempts`` logins per user and ``ip_attempts`` per client IP in a sliding ``window_s``.
 
-    def __init__(self, path: Path, attempts: int, window_s: float):
+    Every attempt counts (right or wrong), so guessing is slow and a stolen password is no faster.
+    """
+
+    def __init__(self, path: Path, attempts: int, window_s: float, ip_attempts: int | None = None):
         self.attempts, self.window_s = attempts, window_s
+        self.ip_attempts = ip_attempts if ip_attempts is not None else attempts
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS attempts (key TEXT NOT NULL, t REAL NOT NULL)")
         self._db.execute("CREATE INDEX IF NOT EXISTS attempts_key ON attempts(key, t)")
 
-    def allow(self, *keys: str, now: float | None = None) -> float:
-        """Record an attempt for each key; 0.0 if allowed, else seconds until the next is allowed."""
+    def allow(self, username: str, ip: str, now: float | None = None) -> float:
+        """Record an attempt; 0.0 if allowed, else seconds until the next attempt is allowed."""
         now = now if now is not None else time.time()
         since = now - self.window_s
+        keys = {f"user:{username}": self.attempts, f"ip:{ip}": self.ip_attempts}
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM attempts WHERE t < ?", (since,))
             wait = 0.0
-            for key in keys:
+            for key, limit in keys.items():
                 rows = self._db.execute("SELECT t FROM attempts WHERE key = ? ORDER BY t", (key,)).fetchall()
-                if len(rows) >= self.attempts:
-                    wait = max(wait, rows[len(rows) - self.attempts][0] + self.window_s - now)
+                if len(rows) >= limit:
+                    wait = max(wait, rows[len(rows) - limit][0] + self.window_s - now)
             if wait <= 0:
                 self._db.executemany("INSERT INTO attempts VALUES (?, ?)", [(k, now) for k in keys])
         return max(wait, 0.0)

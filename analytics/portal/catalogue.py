@@ -26,11 +26,12 @@ class CatalogueEntry:
     kecamatan: str | None
     kelurahan: str | None
     profile: str
+    online: bool
     search_text: str
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "group": self.group, "class": self.camera_class, "kecamatan": self.kecamatan,
-                "kelurahan": self.kelurahan, "profile": self.profile,
+                "kelurahan": self.kelurahan, "profile": self.profile, "online": self.online,
                 "live": f"/live/{self.id}/index.m3u8", "snapshot": f"/snapshot/{self.id}.jpg"}
 
 
@@ -52,6 +53,7 @@ def camera_records(cameras: Iterable[Any]) -> list[dict[str, Any]]:
     for cam in cameras:
         d = asdict(cam) if is_dataclass(cam) else dict(cam)
         rec = {k: d.get(k) for k in ("id", "url", "camera_class", "group", "kecamatan", "kelurahan")}
+        rec["online"] = bool(d.get("online", True))
         rec["profile"] = _profile_text(getattr(cam, "profile", None) if not isinstance(cam, dict) else d.get("profile"))
         out.append(rec)
     return out
@@ -90,7 +92,8 @@ class Catalogue:
             group = r.get("group") or "CCTV RT"
             cls = r.get("camera_class") or ""
             text = " ".join(str(x).lower() for x in (r["id"], group, cls, kec or "", kel or ""))
-            e = CatalogueEntry(r["id"], r["url"], group, cls, kec, kel, r.get("profile") or "", text)
+            e = CatalogueEntry(r["id"], r["url"], group, cls, kec, kel, r.get("profile") or "",
+                               bool(r.get("online", True)), text)
             if e.id in self.by_id:
                 raise InputError(f"duplicate camera id {e.id!r}")
             self.entries.append(e)

@@ -48,7 +48,9 @@ class PortalConfig(StrictModel):
                                                            "when set, live views redirect there instead of packaging")
     events_dsn: str | None = Field(None, description="event store DSN (sqlite:///path.db or postgresql://...)")
     token_ttl_s: int = Field(3600, ge=10, le=7 * 86400, description="bearer token lifetime")
-    login_attempts: int = Field(5, ge=1, le=1000, description="login attempts per user and per IP ...")
+    login_attempts: int = Field(5, ge=1, le=1000, description="login attempts per user ...")
+    login_attempts_per_ip: int = Field(50, ge=1, le=100_000,
+                                       description="... and per client IP (a load generator's IP needs more) ...")
     login_window_s: float = Field(60.0, gt=0, le=86400, description="... within this window")
     page_max: int = Field(500, ge=1, le=10_000, description="largest page of events a query may ask for")
     users: list[PortalUser] = Field(default_factory=list, description="operator and RT-head accounts")

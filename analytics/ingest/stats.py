@@ -1,0 +1,42 @@
+"""Per-camera ingest statistics, updated by reader and detector threads, snapshotted as JSON."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CameraStats:
+    camera_id: str
+    camera_class: str
+    status: str = "connecting"          # connecting | online | offline | stopped
+    frames_in: int = 0                  # frames decoded from the stream
+    frames_sampled: int = 0             # frames chosen for analysis
+    frames_analysed: int = 0
+    dropped: int = 0                    # sampled frames dropped because the queue was full
+    decode_ms_total: float = 0.0
+    reconnects: int = 0
+    failures: int = 0                   # consecutive failed connection tries
+    last_error: str = ""
+    events: int = 0
+    lag_ms_total: float = 0.0           # capture -> stored, summed over stored events
+    lag_ms_max: float = 0.0
+    analyse_lag_ms_total: float = 0.0   # capture -> analysed, summed over analysed frames
+    rules: dict = field(default_factory=dict)   # rule type -> status
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "camera_id": self.camera_id, "camera_class": self.camera_class, "status": self.status,
+                "frames_in": self.frames_in, "frames_sampled": self.frames_sampled,
+                "frames_analysed": self.frames_analysed, "dropped": self.dropped,
+                "decode_ms": round(self.decode_ms_total / self.frames_in, 3) if self.frames_in else None,
+                "reconnects": self.reconnects, "last_error": self.last_error,
+                "events": self.events,
+                "lag_ms": round(self.lag_ms_total / self.events, 1) if self.events else None,
+                "lag_ms_max": round(self.lag_ms_max, 1) if self.events else None,
+                "analyse_lag_ms": (round(self.analyse_lag_ms_total / self.frames_analysed, 1)
+                                   if self.frames_analysed else None),
+                "rules": dict(self.rules),
+            }

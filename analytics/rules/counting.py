@@ -1,0 +1,98 @@
+"""Counting rules: vehicles by class across a line; people in a zone with a crowd level."""
+from __future__ import annotations
+
+import numpy as np
+
+from analytics.geometry import Polygon, side_of_line
+from analytics.rules.base import FrameInfo, Rule, RuleEvent
+
+
+class LineCount(Rule):
+    """A track whose box centre changes side of the line is counted once, with its majority class.
+
+    The crossing is recorded at the frame where it happens and reported when the track ends (so the
+    class vote has the whole track). Event ``line_count``: {cls, direction, t_clip, loop}.
+    """
+
+    type = "line_count"
+
+    def __init__(self, line, classes):
+        self.line = tuple(tuple(p) for p in line)
+        self.classes = set(classes)
+
+    def on_frame(self, f, image, dets, tracks, names):
+        for tr in tracks:
+            if tr.t_last != f.t_clip or "lc" in tr.state:
+                continue
+            cx, cy = tr.centre
+            s = side_of_line(self.line, cx / f.width, cy / f.height)
+            prev = tr.state.get("lc_side")
+            if prev is not None and s != 0 and (prev > 0) != (s > 0):
+                tr.state["lc"] = (f, "+" if s > 0 else "-", cy / f.height)
+            if s != 0:
+                tr.state["lc_side"] = s
+        return []
+
+    def _emit(self, tracks, names) -> list[RuleEvent]:
+        out = []
+        for tr in tracks:
+            hit = tr.state.get("lc")
+            if hit is None:
+                continue
+            name = names[tr.cls] if tr.cls < len(names) else str(tr.cls)
+            if name not in self.classes:
+                continue
+            f, direction, y = hit
+            out.append(RuleEvent("line_count", f"{f.clip_frame}:{int(y * 1000)}", f,
+                                 {"cls": name, "direction": direction, "t_clip": round(f.t_clip, 3),
+                                  "loop": f.loop, "hits": tr.hits}))
+        return out
+
+    def on_tracks_ended(self, f, ended, names):
+        return self._emit(ended, names)
+
+
+class ZonePeople(Rule):
+    """People whose feet are in the zone, per analysed frame; one event per window: mean, peak, level."""
+
+    type = "zone_people"
+
+    def __init__(self, zone, window_s: float, crowd_levels):
+        self.zone = Polygon(tuple(tuple(p) for p in zone))
+        self.window_s = window_s
+        self.levels = crowd_levels
+        self._win: int | None = None
+        self._counts: list[int] = []
+        self._last: FrameInfo | None = None
+
+    def _level(self, n: float) -> str:
+        return "low" if n < self.levels[0] else ("medium" if n < self.levels[1] else "high")
+
+    def _close(self) -> list[RuleEvent]:
+        if self._win is None or not self._counts or self._last is None:
+            return []
+        f = self._last
+        peak = max(self._counts)
+        ev = RuleEvent("zone_people", f"w{self._win}", f,
+                       {"window": self._win, "window_s": self.window_s, "mean": round(float(np.mean(self._counts)), 3),
+                        "peak": peak, "level": self._level(peak), "frames": len(self._counts), "loop": f.loop})
+        self._counts = []
+        return [ev]
+
+    def on_frame(self, f, image, dets, tracks, names):
+        win = int(f.t_clip // self.window_s)
+        out = self._close() if self._win is not None and win != self._win else []
+        self._win = win
+        n = 0
+        for d in dets:
+            if d.cls < len(names) and names[d.cls] == "person":
+                if self.zone.contains((d.x1 + d.x2) / 2 / f.width, d.y2 / f.height):
+                    n += 1
+        self._counts.append(n)
+        self._last = f
+        return out
+
+    def on_loop_end(self, f, names):
+        out = self._close()
+        self._win = None
+        return out

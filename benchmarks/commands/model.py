@@ -1,0 +1,105 @@
+"""``tilikbench model dataset|train|evaluate|export``: the project's own detector for generated footage."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from common.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model", help="build the dataset, train, evaluate and export the project's detector")
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+
+    d = msub.add_parser("dataset", help="YOLO-format dataset from generated, encoded and decoded footage")
+    d.add_argument("--out", required=True, help="output folder (replaced when it exists)")
+    d.add_argument("--images", type=int, default=1500, help="frames in all (train + val), default 1500")
+    d.add_argument("--imgsz", type=int, default=320, help="longest side of the stored jpgs, default 320")
+    d.add_argument("--val-share", type=float, default=0.2, help="share of frames held out, default 0.2")
+    d.add_argument("--seed", type=int, default=0, help="base seed of the scenes, default 0")
+    d.add_argument("--cache", default="cache", help="footage cache folder, default cache/")
+    d.set_defaults(func=run_dataset)
+
+    t = msub.add_parser("train", help="train yolov8n from its yaml (no pretrained weights); writes the model card")
+    t.add_argument("--data", required=True, help="dataset folder made by `model dataset`")
+    t.add_argument("--epochs", type=int, default=60, help="default 60")
+    t.add_argument("--imgsz", type=int, default=320, help="default 320")
+    t.add_argument("--batch", type=int, default=16, help="default 16")
+    t.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
+    t.add_argument("--workers", type=int, default=2, help="data-loader workers, default 2")
+    t.add_argument("--amp", action="store_true", help="mixed precision on a GPU (off by default: its "
+                   "self-check wants downloadable weights)")
+    t.add_argument("--out", default="models/tilik-yolov8n.pt", help="weights file, default models/tilik-yolov8n.pt")
+    t.add_argument("--card", default="models/MODEL_CARD.md", help="model card to write, default models/MODEL_CARD.md")
+    t.set_defaults(func=run_train)
+
+    e = msub.add_parser("evaluate", help="mAP of weights on a dataset's held-out split")
+    e.add_argument("--weights", default="models/tilik-yolov8n.pt")
+    e.add_argument("--data", required=True)
+    e.add_argument("--imgsz", type=int, default=320)
+    e.add_argument("--device", default="cpu")
+    e.set_defaults(func=run_evaluate)
+
+    x = msub.add_parser("export", help="export .pt weights to ONNX or OpenVINO (dynamic batch and size)")
+    x.add_argument("--weights", default="models/tilik-yolov8n.pt")
+    x.add_argument("--format", choices=["onnx", "openvino"], required=True)
+    x.add_argument("--imgsz", type=int, default=320)
+    x.set_defaults(func=run_export)
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    from analytics.training.dataset import build_dataset
+
+    def progress(split, done, n):
+        print(f"  {split}: {done}/{n} frames", file=sys.stderr)
+    s = build_dataset(Path(args.out), args.images, args.imgsz, args.seed, args.val_share, Path(args.cache), progress)
+    print(f"dataset {args.out}: {s['images']['train']} train + {s['images']['val']} val frames, "
+          f"{s['bytes'] / 1e6:.1f} MB")
+    for split in ("train", "val"):
+        print(f"  {split} boxes: " + ", ".join(f"{k} {v}" for k, v in s["objects"][split].items()))
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from analytics.training.train import model_card, train
+    if args.epochs < 1:
+        raise InputError("epochs must be >= 1", where="--epochs")
+    facts = train(Path(args.data), args.epochs, args.imgsz, args.device, Path(args.out), batch=args.batch,
+                  workers=args.workers, amp=args.amp)
+    cmd = (f"tilikbench model dataset --out {args.data} --images {facts['dataset'].get('images', {}).get('train', 0) + facts['dataset'].get('images', {}).get('val', 0)} "
+           f"--imgsz {facts['dataset'].get('imgsz', args.imgsz)} --seed {facts['dataset'].get('seed', 0)}\n"
+           + "tilikbench model train " + " ".join(shlex.quote(a) for a in
+                                                  ["--data", args.data, "--epochs", str(args.epochs), "--imgsz",
+                                                   str(args.imgsz), "--batch", str(args.batch), "--device",
+                                                   args.device, "--out", args.out]))
+    card = Path(args.card)
+    card.parent.mkdir(parents=True, exist_ok=True)
+    tmp = card.with_name(card.name + ".tmp")
+    tmp.write_text(model_card(facts, cmd))
+    tmp.replace(card)
+    (Path(args.out).with_suffix(".json")).write_text(json.dumps(facts, indent=1))
+    print(f"weights {args.out}: mAP50 {facts['mAP50']:.3f}, mAP50-95 {facts['mAP50_95']:.3f} on the held-out "
+          f"set ({facts['epochs']} epochs, imgsz {facts['imgsz']}, {facts['train_s']:.0f} s)")
+    print("  per class mAP50: " + ", ".join(f"{k} {v:.3f}" for k, v in facts["per_class_mAP50"].items()))
+    print(f"model card: {card}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from analytics.detect.factory import check_weights
+    from analytics.training.train import evaluate
+    w = check_weights(args.weights, "--weights")
+    m = evaluate(w, Path(args.data), args.imgsz, args.device)
+    print(f"{w}: mAP50 {m['mAP50']:.3f}, mAP50-95 {m['mAP50_95']:.3f}")
+    print("  per class mAP50: " + ", ".join(f"{k} {v:.3f}" for k, v in m["per_class_mAP50"].items()))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from analytics.detect.exports import export
+    out = export(args.weights, args.format, args.imgsz)
+    print(f"exported {args.format}: {out}")
+    return 0

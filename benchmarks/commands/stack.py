@@ -1,0 +1,94 @@
+"""``tilikbench stack up|stats``: run the ingest-and-analytics stack on a scenario's cameras."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import time
+from pathlib import Path
+
+from common.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stack", help="the ingest and analytics stack (RTSP -> detect -> track -> rules -> store)")
+    ssub = p.add_subparsers(dest="stack_command", metavar="ACTION", required=True)
+    u = ssub.add_parser("up", help="ingest the scenario's cameras until Ctrl-C or --duration")
+    u.add_argument("scenario", help="scenario YAML (its stack: section; defaults when absent)")
+    u.add_argument("--with-cameras", action="store_true",
+                   help="start the scenario's camera fleet too (otherwise ingest a fleet already running)")
+    u.add_argument("--run-dir", default="results/stack", help="stats, worker logs and plan go here")
+    u.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until Ctrl-C)")
+    u.add_argument("--workers", type=int, help="override stack.workers")
+    u.add_argument("--store", help="override stack.store (event-store DSN)")
+    u.add_argument("--rtsp-port", type=int, help="override cameras.rtsp_port")
+    u.add_argument("--cache", default="cache", help="footage cache, default cache/")
+    u.add_argument("--every", type=float, default=5.0, help="print a summary every N seconds, default 5")
+    u.set_defaults(func=run_up)
+    s = ssub.add_parser("stats", help="print the stats snapshot of a running or finished stack")
+    s.add_argument("--run-dir", default="results/stack")
+    s.set_defaults(func=run_stats)
+
+
+def _summary(s: dict) -> str:
+    t = s["totals"]
+    return (f"cameras {t['online']}/{t['cameras']} online, frames in {t['frames_in']}, analysed "
+            f"{t['frames_analysed']}, dropped {t['dropped']}, reconnects {t['reconnects']}, events {t['events']}, "
+            f"lag {t['lag_ms']} ms, decode {t['decode_ms']} ms/frame")
+
+
+def run_up(args: argparse.Namespace) -> int:
+    from analytics.config import StackConfig
+    from analytics.ingest.camera import from_fleet, from_scenario
+    from analytics.ingest.stack import Stack
+    from benchmarks.scenario import load_scenario
+    sc = load_scenario(args.scenario)
+    cfg = sc.stack or StackConfig()
+    upd = {}
+    if args.workers:
+        upd["workers"] = args.workers
+    if args.store:
+        upd["store"] = args.store
+    if upd:
+        cfg = StackConfig.model_validate({**cfg.model_dump(mode="json"), **upd})
+    fleet_cfg = sc.cameras
+    if args.rtsp_port:
+        fleet_cfg = fleet_cfg.model_copy(update={"rtsp_port": args.rtsp_port})
+    with contextlib.ExitStack() as es:
+        if args.with_cameras:
+            from fake_cameras.fleet import Fleet
+            fleet = es.enter_context(Fleet(fleet_cfg, seed=sc.seed, cache_dir=Path(args.cache)))
+            print(f"starting {len(fleet.cameras)} cameras ...")
+            fleet.start()
+            cams = from_fleet(fleet.cameras)
+        else:
+            cams = from_scenario(fleet_cfg, sc.seed, Path(args.cache))
+        if not cams:
+            raise InputError("the scenario declares no cameras", where=f"{args.scenario}: cameras.classes")
+        stack = es.enter_context(Stack(cfg, cams, Path(args.run_dir)))
+        stack.start()
+        print(f"stack up: {len(cams)} cameras, {stack.n} worker(s), store {cfg.store}, "
+              f"detector {cfg.detector.type} {cfg.detector.weights} @ {cfg.detector.imgsz}; "
+              f"stats: {Path(args.run_dir) / 'stats.json'}")
+        t_end = time.monotonic() + args.duration if args.duration > 0 else None
+        try:
+            while t_end is None or time.monotonic() < t_end:
+                time.sleep(min(args.every, max(0.1, (t_end - time.monotonic()) if t_end else args.every)))
+                print(_summary(stack.stats()), flush=True)
+        except KeyboardInterrupt:
+            print("stopping ...")
+        final = stack.stats()
+    print("final: " + _summary(final))
+    for cid, c in sorted(final["cameras"].items()):
+        print(f"  {cid:<14} {c['status']:<10} in {c['frames_in']:>6} analysed {c['frames_analysed']:>5} "
+              f"dropped {c['dropped']:>4} reconnects {c['reconnects']:>2} events {c['events']:>4} "
+              f"{'; '.join(f'{k}: {v}' for k, v in c['rules'].items() if v != 'active')}")
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    p = Path(args.run_dir) / "stats.json"
+    if not p.is_file():
+        raise InputError("no stats snapshot (is a stack running with this --run-dir?)", where=str(p))
+    print(json.dumps(json.loads(p.read_text()), indent=1))
+    return 0
