@@ -167,15 +167,18 @@ def draw_truck(pen: Pen, style: dict, dist_px: float, lights: bool) -> None:
     pen.rect(0.0, 0.74, 1.0, 0.82, (45, 45, 48))                            # chassis
     if style["box"]:
         pen.rect(0.0, 0.0, 0.72, 0.76, cargo)
-        pen.line(0.0, 0.02, 0.72, 0.02, _lighter(cargo), 0.03)
+        pen.line(0.0, 0.015, 0.72, 0.015, _darker(cargo, 0.5), 0.03)
+        pen.line(0.0, 0.06, 0.72, 0.06, _lighter(cargo), 0.02)
         for u in (0.18, 0.36, 0.54):
             pen.line(u, 0.05, u, 0.72, _darker(cargo, 0.8), 0.015)
     else:                                                                   # open bed with a load
         pen.rect(0.0, 0.45, 0.72, 0.76, cargo)
         pen.poly([(0.04, 0.45), (0.15, 0.28), (0.55, 0.26), (0.68, 0.45)], (60, 110, 150))
         pen.line(0.0, 0.55, 0.72, 0.55, _darker(cargo, 0.7), 0.02)
-    pen.poly([(0.74, 0.82), (0.74, 0.14), (0.90, 0.12), (0.98, 0.36), (1.0, 0.40), (1.0, 0.82)], cab)
-    pen.poly([(0.77, 0.18), (0.89, 0.17), (0.955, 0.38), (0.77, 0.38)], GLASS)
+    top = 0.0 if not style["box"] else 0.10
+    pen.poly([(0.74, 0.82), (0.74, top), (0.90, top), (0.98, 0.36), (1.0, 0.40), (1.0, 0.82)], cab)
+    pen.line(0.74, top + 0.01, 0.90, top + 0.01, _darker(cab, 0.5), 0.03)
+    pen.poly([(0.77, top + 0.06), (0.89, top + 0.06), (0.955, 0.38), (0.77, 0.38)], GLASS)
     pen.rect(0.975, 0.56, 1.0, 0.64, (210, 235, 250) if lights else (190, 200, 205), lights)
     pen.rect(0.0, 0.66, 0.015, 0.74, (40, 40, 230) if lights else (40, 40, 160), lights)
     ang = dist_px / max(1.0, 0.17 * pen.h)
