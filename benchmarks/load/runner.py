@@ -178,6 +178,6 @@ def run_load(url: str, cfg: LoadConfig, out_dir: Path, *, workers: int = 0, i_ow
                   generator_cpu_s=meter.total, generator_peak_cores=meter.peak_cores)
     hist = Path(f"{prefix}_stats_history.csv")
     if cfg.shape == "step" and hist.exists():
-        run.knee = find_knee(steps_from_history(hist), cfg.slo_p95_ms)
+        run.knee = find_knee(steps_from_history(hist), cfg.slo_p95_ms, max_fail_ratio=cfg.knee_max_fail_ratio)
     write_json_atomic(out_dir / "load-summary.json", run.summary())
     return run

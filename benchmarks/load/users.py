@@ -139,6 +139,25 @@ class Citizen(PortalUser):
             self.watch([cam], self.cfg.citizen_watch_s)
 
 
+class Browser(PortalUser):
+    """Catalogue and snapshots only (no live view): the cheap, cacheable part of the portal."""
+
+    @task(2)
+    def browse(self) -> None:
+        self.client.get(self.ep.groups, name="groups")
+        self.list_cameras(limit=50)
+
+    @task(1)
+    def search(self) -> None:
+        self.list_cameras(name="search", q=random.choice(["simpang", "pasar", "tengah", "atcs", "rt", "pompa"]))
+
+    @task(3)
+    def snapshots(self) -> None:
+        cam = self.any_camera()
+        if cam:
+            self.snapshot(cam)
+
+
 class Operator(PortalUser):
     """Watches a 16-stream video wall and queries events."""
 
