@@ -69,14 +69,14 @@ def probe(src: Path) -> VideoInfo:
     if src.stat().st_size == 0:
         raise InputError("footage file is empty", where=where)
     r = _run([tool("ffprobe"), "-v", "error", "-of", "json", "-show_streams", "-select_streams", "v:0", str(src)])
-    if r.returncode != 0 and b"moov atom not found" in r.stderr:
+    if r.returncode != 0 and b"moov atom not found" in r.stderr and _looks_like_mp4(src):
         raise InputError("the file is truncated or incomplete: its mp4 index (moov atom) is missing", where=where)
     if r.returncode != 0:
         raise InputError(f"not a readable video file (corrupt or unknown format): {_last_line(r.stderr)}",
                          where=where)
     streams = json.loads(r.stdout or b"{}").get("streams") or []
     if not streams:
-        raise InputError("the file has no video stream", where=where)
+        raise InputError("no video stream found (not a video file, or corrupt)", where=where)
     s = streams[0]
     declared = int(s.get("nb_frames") or 0)
     rate = s.get("avg_frame_rate") or s.get("r_frame_rate") or "0/1"
@@ -104,6 +104,12 @@ def probe(src: Path) -> VideoInfo:
                      fps=fps, pix_fmt=s.get("pix_fmt", "?"), has_b_frames=int(s.get("has_b_frames") or 0),
                      packets=len(flags), keyframe_interval=max(gaps) if gaps else len(flags),
                      first_is_key=bool(keys) and keys[0] == 0)
+
+
+def _looks_like_mp4(src: Path) -> bool:
+    with open(src, "rb") as f:
+        head = f.read(12)
+    return head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 
 
 def matches(info: VideoInfo, profile: CameraProfile) -> list[str]:
