@@ -59,34 +59,30 @@ def _num(v: str) -> float:
         return 0.0
 
 
-def steps_from_history(history_csv: Path, *, name: str = "Aggregated", min_rows: int = 1) -> list[StepStat]:
+def steps_from_history(history_csv: Path, *, name: str = "Aggregated", min_rows: int = 2) -> list[StepStat]:
     """One ``StepStat`` per user count in Locust's ``*_stats_history.csv`` (rows of request ``name``).
 
-    p95/p50: the last row of the step (Locust's window of recent responses, which the step locustfile
-    keeps shorter than a step); requests/failures: the growth of the totals over the step; rps: their
-    ratio to the step's duration. Ramp rows (a user count seen only briefly) are dropped.
+    Each row's growth in total requests and failures (since the previous row) is attributed to the
+    row's user count; rps is that growth over the time spent at the count. p95/p50: the last row at
+    the count (Locust's window of recent responses, which the locustfile keeps shorter than a step).
+    Counts seen in fewer than ``min_rows`` rows (ramps between steps) are dropped.
     """
-    rows = []
+    acc: dict[int, dict] = {}
+    prev = None
     with open(history_csv, newline="") as f:
         for r in csv.DictReader(f):
-            if r.get("Name") == name and _num(r.get("User Count")) > 0:
-                rows.append(r)
-    groups: list[list[dict]] = []
-    for r in rows:
-        if groups and groups[-1][0]["User Count"] == r["User Count"]:
-            groups[-1].append(r)
-        else:
-            groups.append([r])
-    out: list[StepStat] = []
-    prev_req = prev_fail = 0.0
-    prev_t = _num(rows[0]["Timestamp"]) if rows else 0.0
-    for g in groups:
-        last = g[-1]
-        req, fail, t = _num(last["Total Request Count"]), _num(last["Total Failure Count"]), _num(last["Timestamp"])
-        if len(g) >= min_rows and req > prev_req:
-            out.append(StepStat(users=int(_num(last["User Count"])), p95_ms=_num(last["95%"]),
-                                p50_ms=_num(last["50%"]), requests=int(req - prev_req),
-                                failures=int(fail - prev_fail),
-                                rps=(req - prev_req) / max(t - prev_t, 1.0)))
-        prev_req, prev_fail, prev_t = req, fail, t
-    return out
+            if r.get("Name") != name:
+                continue
+            req, fail, t = _num(r["Total Request Count"]), _num(r["Total Failure Count"]), _num(r["Timestamp"])
+            users = int(_num(r.get("User Count")))
+            if prev is not None and users > 0:
+                a = acc.setdefault(users, {"rows": 0, "req": 0.0, "fail": 0.0, "dt": 0.0})
+                a["rows"] += 1
+                a["req"] += req - prev[0]
+                a["fail"] += fail - prev[1]
+                a["dt"] += t - prev[2]
+                a["p95"], a["p50"] = _num(r["95%"]), _num(r["50%"])
+            prev = (req, fail, t)
+    return [StepStat(users=u, p95_ms=a["p95"], p50_ms=a["p50"], requests=int(a["req"]), failures=int(a["fail"]),
+                     rps=a["req"] / max(a["dt"], 1.0))
+            for u, a in sorted(acc.items()) if a["rows"] >= min_rows and a["req"] > 0]

@@ -10,11 +10,11 @@ import os
 
 import gevent
 import locust.stats
-from locust import events
+from locust import LoadTestShape, events
 from locust.runners import WorkerRunner
 
 from benchmarks.load.settings import current_config
-from benchmarks.load.shapes import SHAPES
+from benchmarks.load.shapes import TICKS
 from benchmarks.load.users import Browser, Citizen, Operator, RTHead
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,12 @@ if _cfg.shape == "step":
     # per-step percentiles in the history CSV: the "current" window must not reach into the previous step
     locust.stats.CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW = max(2, min(10, int(_cfg.step.step_s * 0.6)))
 
-if _cfg.shape in SHAPES and os.environ.get("TILIK_LOAD_NO_SHAPE") != "1":
-    class SelectedShape(SHAPES[_cfg.shape]):
-        config = _cfg
+if _cfg.shape in TICKS and os.environ.get("TILIK_LOAD_NO_SHAPE") != "1":
+    class SelectedShape(LoadTestShape):
+        """The scenario's load curve (step, diurnal or spike), from ``benchmarks.load.shapes``."""
+
+        def tick(self):
+            return TICKS[_cfg.shape](_cfg, self.get_run_time())
 
 
 @events.init.add_listener

@@ -1,5 +1,6 @@
-"""Load curves: ``tick(t) -> (users, spawn_rate) | None`` as pure functions of the run time, wrapped
-in Locust ``LoadTestShape`` classes (abstract here; the locustfile makes the chosen one concrete).
+"""Load curves: ``tick(t) -> (users, spawn_rate) | None`` as pure functions of the run time (the
+locustfile wraps the chosen one in a Locust ``LoadTestShape``; this module does not import Locust, so
+importing it never monkey-patches the caller with gevent).
 
 - step: a staircase of users, to find the knee;
 - diurnal: a Semarang day compressed in time, low at night, a morning bump and the evening peak;
@@ -8,8 +9,6 @@ in Locust ``LoadTestShape`` classes (abstract here; the locustfile makes the cho
 from __future__ import annotations
 
 import math
-
-from locust import LoadTestShape
 
 from benchmarks.load.config import DiurnalShapeConfig, SpikeShapeConfig, StepShapeConfig
 
@@ -64,33 +63,6 @@ def shape_duration(name: str, cfg) -> float:
     return cfg.run_time_s
 
 
-class _ConfiguredShape(LoadTestShape):
-    abstract = True
-    config = None       # a LoadConfig, set by the locustfile
-
-    def _t(self) -> float:
-        return self.get_run_time()
-
-
-class StepShape(_ConfiguredShape):
-    abstract = True
-
-    def tick(self):
-        return step_tick(self.config.step, self._t())
-
-
-class DiurnalShape(_ConfiguredShape):
-    abstract = True
-
-    def tick(self):
-        return diurnal_tick(self.config.diurnal, self._t())
-
-
-class SpikeShape(_ConfiguredShape):
-    abstract = True
-
-    def tick(self):
-        return spike_tick(self.config.spike, self._t())
-
-
-SHAPES = {"step": StepShape, "diurnal": DiurnalShape, "spike": SpikeShape}
+TICKS = {"step": lambda cfg, t: step_tick(cfg.step, t),
+         "diurnal": lambda cfg, t: diurnal_tick(cfg.diurnal, t),
+         "spike": lambda cfg, t: spike_tick(cfg.spike, t)}
