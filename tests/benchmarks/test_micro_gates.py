@@ -1,0 +1,46 @@
+"""The CI performance gates catch a deliberate 2x slowdown (and pass without one)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.micro.gate import SLOWDOWN_ENV, paired_ratio, slowed
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def work():
+    return sum(i * i for i in range(20000))
+
+
+def test_slowed_doubles_cpu_time():
+    t0 = time.process_time()
+    for _ in range(5):
+        work()
+    plain = time.process_time() - t0
+    t0 = time.process_time()
+    for _ in range(5):
+        slowed(work, 2.0)()
+    assert 1.6 < (time.process_time() - t0) / plain < 2.6
+
+
+def test_same_run_ratio_of_equal_work_is_near_one_and_slowdown_crosses_the_gate(monkeypatch):
+    monkeypatch.delenv(SLOWDOWN_ENV, raising=False)
+    assert paired_ratio("same", work, work, limit=1.5, rounds=9).ok
+    slow = paired_ratio("same", work, work, limit=1.5, rounds=9, slowdown=2.0)
+    assert not slow.ok and 1.6 < slow.ratio < 2.6
+
+
+def test_every_gate_fails_under_an_injected_2x_slowdown():
+    """``--inject-slowdown 2`` (which sets TILIKBENCH_INJECT_SLOWDOWN for the gates) fails all four."""
+    env = {k: v for k, v in os.environ.items() if k != SLOWDOWN_ENV}
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+            "--benchmark-disable", "benchmarks/micro", "--inject-slowdown=2"]
+    out = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text
+    assert text.count("performance gate failed") >= 4, text
+    assert "4 failed" in text, text
