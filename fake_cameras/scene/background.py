@@ -80,6 +80,8 @@ def draw_background(width: int, height: int, night: bool, rain: bool, rng: np.ra
     img += _noise(rng, H, W, 6.0, max(2, H // 150))[..., None]
     img += _noise(rng, H, W, 4.0, 1)[..., None]
 
+    # each camera sees the street a little differently: exposure and white balance
+    img *= rng.uniform(0.88, 1.1) * rng.uniform(0.95, 1.05, size=3).astype(np.float32)
     out = np.clip(img, 0, 255).astype(np.uint8)
     _markings(out, W, H, night)
     # lamp posts on the far pavement

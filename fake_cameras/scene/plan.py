@@ -121,7 +121,8 @@ def make_style(cls: str, rng: np.random.Generator) -> tuple[float, float, dict]:
             "cab": _pick(rng, ((30, 140, 230), (200, 200, 200), (40, 40, 180), (170, 100, 40), (40, 160, 230))),
             "cargo": _pick(rng, ((190, 190, 185), (60, 90, 120), (40, 110, 60), (150, 150, 150), (70, 60, 160))),
             "box": bool(rng.random() < 0.7)}
-    return rng.uniform(0.9, 1.1), rng.uniform(0.9, 1.08), {
+    child = rng.random() < 0.12
+    return rng.uniform(0.9, 1.1) * (0.8 if child else 1.0), rng.uniform(0.9, 1.08) * (0.7 if child else 1.0), {
         "shirt": _pick(rng, SHIRT_COLOURS), "trousers": _pick(rng, ((60, 50, 40), (120, 80, 40), (40, 40, 40),
                                                                       (150, 150, 150), (90, 60, 110))),
         "skin": _pick(rng, SKIN_COLOURS), "hair": (20, 20, 25) if rng.random() < 0.8 else (200, 200, 200),
