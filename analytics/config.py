@@ -103,7 +103,7 @@ class IllegalParkingRule(StrictModel):
     zone: list[Point] | None = Field(None, min_length=3, description="no-parking polygon, normalised; "
                                      "default: the scene's no-parking zone")
     min_dwell_s: float = Field(10.0, gt=0, description="a vehicle in the zone longer than this is parked")
-    max_speed: float = Field(0.01, gt=0, description="most movement (normalised units per second) of a "
+    max_speed: float = Field(0.03, gt=0, description="most movement (frame heights per second, over >= 1 s) of a "
                              "vehicle that counts as standing still")
 
     @field_validator("zone")
@@ -160,7 +160,7 @@ class IngestClass(StrictModel):
 
 class ReconnectConfig(StrictModel):
     initial_s: float = Field(0.5, gt=0, description="first wait before reconnecting")
-    max_s: float = Field(8.0, gt=0, description="longest wait between tries")
+    max_s: float = Field(4.0, gt=0, description="longest wait between tries")
     factor: float = Field(2.0, ge=1, description="backoff factor")
     jitter: float = Field(0.25, ge=0, le=1, description="random fraction added to or taken from a wait")
     open_timeout_s: float = Field(10.0, gt=0, description="give up opening a stream after this long")

@@ -31,8 +31,9 @@ class TorchForward:
         except InputError:
             raise
         except Exception as exc:  # ultralytics raises many kinds on a bad file
-            raise InputError(f"cannot load detector weights ({type(exc).__name__}: {exc})".strip(),
-                             where=str(weights)) from None
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise InputError(f"cannot load detector weights: not a valid Ultralytics PyTorch checkpoint "
+                             f"({type(exc).__name__}: {first})", where=str(weights)) from None
         self.device = torch.device("cpu" if device == "cpu" else f"cuda:{device}")
         self.model = model.fuse().eval().float().to(self.device)
         for p in self.model.parameters():

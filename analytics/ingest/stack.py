@@ -75,6 +75,7 @@ class Stack:
         self.procs = ProcessSet(state_file=self.run_dir / PROCS_FILE)
         self.workers: list = [None] * self.n
         self.restarts = [0] * self.n
+        self.failed: dict[int, str] = {}
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -102,7 +103,22 @@ class Stack:
         finally:
             stderr.close()
 
-    def start(self) -> "Stack":
+    def preflight(self) -> None:
+        """Fail fast, in this process, on what would make every worker fail: weights, rules, the store."""
+        from analytics.detect import make_detector
+        from analytics.geometry import load_geometry
+        from analytics.rules import build_rules
+        from analytics.store import open_store
+        for c in self.cameras:
+            ci = next((i for i, k in enumerate(self.config.classes) if k.name == c.camera_class), None)
+            build_rules(self.config.for_class(c.camera_class).rules, load_geometry(c.ground_truth),
+                        f"stack.classes[{ci}].rules" if ci is not None else "stack.classes")
+        make_detector(self.config.detector)
+        open_store(self.config.store).close()
+
+    def start(self, preflight: bool = True) -> "Stack":
+        if preflight:
+            self.preflight()
         self._write_plan()
         for i in range(self.n):
             self._start_worker(i)
@@ -117,7 +133,10 @@ class Stack:
                     if w is not None and not w.alive() and not self._stop.is_set():
                         rc = w.popen.poll()
                         log.warning("ingest worker %d (pid %d) exited with %s", i, w.pid, rc)
-                        if self.restart:
+                        if rc == 2:          # bad input: restarting would fail the same way
+                            self.failed[i] = self.worker_log(i)[-1000:]
+                            self.workers[i] = None
+                        elif self.restart:
                             self.restarts[i] += 1
                             self._start_worker(i)
             try:
@@ -141,7 +160,7 @@ class Stack:
             except (OSError, ValueError):
                 pass
         workers = [{"index": i, "pid": w.pid if w else None, "alive": bool(w and w.alive()),
-                    "restarts": self.restarts[i]} for i, w in enumerate(self.workers)]
+                    "restarts": self.restarts[i], "failed": self.failed.get(i)} for i, w in enumerate(self.workers)]
         return merge_stats(snaps, workers)
 
     def wait_ready(self, timeout: float = 120.0, cameras: int | None = None) -> dict:

@@ -154,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     config = StackConfig.model_validate(plan["config"])
     cams = [StackCamera.from_dict(c) for c in plan["workers"][index]]
     stats_path = Path(plan["stats_dir"]) / f"worker-{index}.json"
-    worker = IngestWorker(config, cams, stats_path, index)
+    from common.errors import TilikError
+    try:
+        worker = IngestWorker(config, cams, stats_path, index)
+    except TilikError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return int(e.exit_code)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stop_event.set())
     worker.run()
