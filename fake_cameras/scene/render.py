@@ -8,7 +8,6 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from . import geometry as g
 from .background import draw_background
 from .plan import Track, plan_tracks
 from .spec import SceneSpec
