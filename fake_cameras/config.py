@@ -8,9 +8,9 @@ that ``tilikbench validate`` catches them before anything starts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from common.config import StrictModel
 from fake_cameras.profiles import PROFILES, CameraProfile
@@ -18,6 +18,9 @@ from fake_cameras.scene.spec import SceneSpec
 
 GROUPS = ("ATCS", "CCTV RT", "Pasar", "Kota Lama", "Simpang Lima", "Pompa Air", "Layanan Publik", "Private")
 Group = Literal["ATCS", "CCTV RT", "Pasar", "Kota Lama", "Simpang Lima", "Pompa Air", "Layanan Publik", "Private"]
+# A profile is a name or an inline mapping; the tag keeps error paths short (profile.inline.fps).
+ProfileRef = Annotated[Union[Annotated[str, Tag("name")], Annotated[CameraProfile, Tag("inline")]],
+                       Discriminator(lambda v: "name" if isinstance(v, str) else "inline")]
 ImpairmentKind = Literal["offline", "reconnect_storm", "freeze", "bitrate_spike"]
 
 
@@ -44,7 +47,7 @@ class CameraClass(StrictModel):
     count: int = Field(..., ge=1, le=100_000, description="cameras of this class")
     group: Group = Field(..., description="location group of the city's camera inventory")
     kecamatan: list[str] = Field(default_factory=list, description="districts the cameras are spread over")
-    profile: str | CameraProfile = Field(..., description="a named profile of fake_cameras.profiles.PROFILES, "
+    profile: ProfileRef = Field(..., description="a named profile of fake_cameras.profiles.PROFILES, "
                                                           "or inline {width, height, fps, bitrate_kbps, gop, codec}")
     online_share: float = Field(1.0, ge=0.0, le=1.0, description="fraction of this class that is online")
     footage: FootageSpec = Field(default_factory=FootageSpec, description="footage mix of this class")
@@ -99,6 +102,7 @@ class FleetConfig(StrictModel):
     api_port: int = Field(9997, ge=1, le=65535, description="control API port (/v3/paths/list)")
     hls_port: int = Field(8888, ge=1, le=65535, description="HLS port (mediamtx backend)")
     metrics_port: int = Field(9998, ge=1, le=65535, description="Prometheus metrics port (mediamtx backend)")
+    rtp_port: int = Field(8000, ge=1, le=65534, description="mediamtx backend: UDP RTP port (RTCP is the next one)")
     max_threads: int = Field(64, ge=1, le=4096, description="embedded server: RTSP client thread pool size")
     classes: list[CameraClass] = Field(default_factory=list, description="camera classes")
     impairments: list[Impairment] = Field(default_factory=list, description="faults applied on schedule")
@@ -112,7 +116,8 @@ class FleetConfig(StrictModel):
             raise ValueError(f"class names must be unique; repeated: {', '.join(dupes)}")
         ports = {"rtsp_port": self.rtsp_port, "api_port": self.api_port}
         if self.backend == "mediamtx":
-            ports |= {"hls_port": self.hls_port, "metrics_port": self.metrics_port}
+            ports |= {"hls_port": self.hls_port, "metrics_port": self.metrics_port, "rtp_port": self.rtp_port,
+                      "rtp_port + 1": self.rtp_port + 1}
         seen: dict[int, str] = {}
         for key, port in ports.items():
             if port in seen:

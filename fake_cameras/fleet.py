@@ -71,6 +71,7 @@ class Fleet:
         self._cameras: list[CameraInfo] = []
         self._served: list[ServedCamera] = []
         self._plan = self._make_plan()
+        self._owns_state = False      # True once this fleet has claimed state_dir
 
     # ---------- what this shard serves ----------
     def _make_plan(self) -> list[tuple[CameraClass, int, str]]:
@@ -137,12 +138,14 @@ class Fleet:
         if not self._plan:
             raise InputError(f"no cameras in shard {self.shard[0]}/{self.shard[1]}", where="cameras.classes")
         check_no_live_fleet(self.state_dir)
-        self._prepare_clips()
+        self._owns_state = True
         self.backend = make_backend(
             self.config.backend, host=self.config.host, procs=self.procs, work_dir=self.state_dir,
-            ports={"rtsp": self.config.rtsp_port, "api": self.config.api_port,
-                   "hls": self.config.hls_port, "metrics": self.config.metrics_port},
-            max_threads=self.config.max_threads)
+            ports={"rtsp": self.config.rtsp_port, "api": self.config.api_port, "hls": self.config.hls_port,
+                   "metrics": self.config.metrics_port, "rtp": self.config.rtp_port},
+            max_threads=self.config.max_threads, cache_dir=self.cache_dir)
+        self.backend.preflight()
+        self._prepare_clips()
         try:
             self.backend.start(self._served, timeout=timeout)
             self._write_info()
@@ -175,6 +178,8 @@ class Fleet:
         os.replace(tmp, path)
 
     def stop(self) -> None:
+        if not self._owns_state:      # never started here: another fleet's records are not ours to clear
+            return
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
@@ -182,6 +187,7 @@ class Fleet:
             self.backend.stop()
         self.procs.stop_all()
         (self.state_dir / INFO_FILE).unlink(missing_ok=True)
+        self._owns_state = False
 
     def stop_server(self) -> None:
         """Take the media server down (cameras unreachable); ``start_server`` brings it back, same URLs."""

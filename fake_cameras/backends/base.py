@@ -49,6 +49,9 @@ class MediaBackend(ABC):
     def url(self, camera_id: str) -> str:
         return f"rtsp://{self.host}:{self.rtsp_port}/{camera_id}"
 
+    def preflight(self) -> None:
+        """Cheap checks (ports, binaries) that must fail before footage is prepared or anything starts."""
+
     @abstractmethod
     def start(self, cameras: list[ServedCamera], timeout: float = 30.0) -> None:
         """Start serving; raise ResourceError/UnavailableError/InputError before leaving anything running."""

@@ -46,10 +46,13 @@ class EmbeddedBackend(MediaBackend):
         self.proc: OwnedProcess | None = None
         self.cameras: list[ServedCamera] = []
 
-    def start(self, cameras: list[ServedCamera], timeout: float = 30.0) -> None:
+    def preflight(self) -> None:
         check_port_free(self.host, self.ports["rtsp"], "RTSP server")
         check_port_free(self.host, self.ports["api"], "control API")
         check_gstreamer()
+
+    def start(self, cameras: list[ServedCamera], timeout: float = 30.0) -> None:
+        self.preflight()
         self.cameras = list(cameras)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         cfg_path = self.work_dir / "embedded-server.json"
