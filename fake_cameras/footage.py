@@ -29,7 +29,7 @@ from fake_cameras.scene import Scene, SceneSpec, frame_count
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "scene-2"
+GENERATOR_VERSION = "scene-3"
 """Changes whenever the drawing or the encoding changes, so cached clips are regenerated."""
 
 Progress = Callable[[int, int], None]

@@ -103,15 +103,22 @@ def _pick(rng: np.random.Generator, seq):
 def make_style(cls: str, rng: np.random.Generator) -> tuple[float, float, dict]:
     """Size factors and look of one object: (length factor, height factor, style)."""
     if cls == "car":
-        variant = _pick(rng, ("sedan", "hatch", "mpv", "mpv", "suv", "pickup"))
-        lf = {"sedan": 1.05, "hatch": 0.85, "mpv": 1.0, "suv": 1.0, "pickup": 1.1}[variant] * rng.uniform(0.93, 1.07)
-        hf = {"sedan": 0.9, "hatch": 0.95, "mpv": 1.12, "suv": 1.15, "pickup": 1.05}[variant] * rng.uniform(0.95, 1.05)
-        return lf, hf, {"variant": variant, "body": _colour(rng, CAR_COLOURS), "tint": int(rng.integers(25, 70))}
+        variant = _pick(rng, ("sedan", "hatch", "mpv", "mpv", "suv", "pickup", "angkot"))
+        lf = {"sedan": 1.05, "hatch": 0.85, "mpv": 1.0, "suv": 1.0, "pickup": 1.1, "angkot": 0.95}[variant]
+        hf = {"sedan": 0.9, "hatch": 0.95, "mpv": 1.12, "suv": 1.15, "pickup": 1.05, "angkot": 1.18}[variant]
+        body = _colour(rng, CAR_COLOURS)
+        if variant == "angkot":            # city minibus (angkot) in its route colour
+            body = _pick(rng, ((30, 150, 235), (40, 180, 230), (170, 110, 30), (50, 60, 190)))
+        return lf * rng.uniform(0.93, 1.07), hf * rng.uniform(0.95, 1.05), {
+            "variant": variant, "body": body, "tint": int(rng.integers(25, 70)), "route": int(rng.integers(1, 20))}
     if cls == "motorcycle":
+        courier = rng.random() < 0.15      # ride-hailing courier: green jacket and helmet, a delivery box
+        green = (40, 150, 20)
         return rng.uniform(0.9, 1.1), rng.uniform(0.95, 1.05), {
-            "body": _colour(rng, CAR_COLOURS), "shirt": _pick(rng, SHIRT_COLOURS),
-            "helmet": _colour(rng, CAR_COLOURS), "skin": _pick(rng, SKIN_COLOURS),
-            "pillion": bool(rng.random() < 0.25), "shirt2": _pick(rng, SHIRT_COLOURS)}
+            "body": _colour(rng, CAR_COLOURS), "shirt": green if courier else _pick(rng, SHIRT_COLOURS),
+            "helmet": green if courier else _colour(rng, CAR_COLOURS), "skin": _pick(rng, SKIN_COLOURS),
+            "pillion": bool(not courier and rng.random() < 0.25), "shirt2": _pick(rng, SHIRT_COLOURS),
+            "box": courier}
     if cls == "bus":
         body = _pick(rng, ((180, 110, 20), (30, 120, 230), (40, 40, 190), (230, 230, 230), (60, 150, 60)))
         return rng.uniform(0.85, 1.1), rng.uniform(0.95, 1.05), {

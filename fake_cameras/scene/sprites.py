@@ -81,6 +81,7 @@ CAR_CABINS = {  # (rear bottom u, rear top u, front top u, front bottom u, cabin
     "mpv": (0.04, 0.06, 0.70, 0.80, 0.0),
     "suv": (0.04, 0.05, 0.72, 0.80, 0.0),
     "pickup": (0.40, 0.42, 0.70, 0.80, 0.0),
+    "angkot": (0.02, 0.02, 0.76, 0.84, 0.0),
 }
 
 
@@ -108,6 +109,13 @@ def draw_car(pen: Pen, style: dict, dist_px: float, lights: bool) -> None:
     pen.line(mid + 0.12, belt + 0.22, mid + 0.18, belt + 0.22, _darker(body, 0.4), 0.03)  # handle
     pen.rect(0.955, belt + 0.12, 1.0, belt + 0.24, (210, 235, 250) if lights else (200, 210, 215), lights)
     pen.rect(0.0, belt + 0.10, 0.03, belt + 0.24, (40, 40, 230) if lights else (40, 40, 160), lights)
+    if style["variant"] == "angkot":                                       # open side door, route number
+        pen.rect(0.20, 0.12, 0.36, 0.74, (35, 35, 35))
+        pen.line(0.0, belt + 0.05, 1.0, belt + 0.05, (235, 235, 235), 0.05)
+        if pen.h >= 24:
+            org = pen.pt(0.45 if pen.facing > 0 else 0.62, belt + 0.34)
+            cv2.putText(pen.img, str(style["route"]), org, cv2.FONT_HERSHEY_SIMPLEX, pen.h / 110,
+                        pen.col((250, 250, 250)), max(1, int(pen.h / 40)), AA)
     for u in (0.18, 0.80):
         pen.circle(u, 1 - wr, wr * 1.15, _darker(body, 0.3))            # wheel arch
         pen.wheel(u, wr, dist_px / max(1.0, wr * pen.h))
@@ -138,6 +146,9 @@ def draw_motorcycle(pen: Pen, style: dict, dist_px: float, lights: bool) -> None
 
     if style["pillion"]:
         rider(0.18, style["shirt2"], style["body"])
+    if style["box"]:                                                        # delivery box behind the rider
+        pen.rect(0.02, 0.20, 0.30, 0.54, (40, 140, 25))
+        pen.line(0.04, 0.30, 0.28, 0.30, (230, 230, 230), 0.03)
     rider(0.38, style["shirt"], style["helmet"])
 
 
