@@ -109,13 +109,28 @@ def _max_queue(arrivals: np.ndarray, start: np.ndarray) -> int:
     return int(np.cumsum(ev_d[order]).max()) if len(ev_t) else 0
 
 
-def portal_requests(p: ServiceParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+MAX_PORTAL_REQUESTS = 1_500_000
+
+
+def portal_window_s(p: ServiceParams) -> float:
+    """Seconds simulated of each minute: all 60 unless that exceeds MAX_PORTAL_REQUESTS in the window.
+
+    Load is constant within a minute, so a 5-60 s window of each minute estimates that minute's
+    stationary queue (the first tenth of a shortened window is discarded as warm-up).
+    """
+    per_s = p.viewers_per_server * (2.0 / p.segment_s + p.api_per_viewer_s)
+    total = float(per_s.sum()) * 60.0
+    return 60.0 if total <= MAX_PORTAL_REQUESTS else float(np.clip(60.0 * MAX_PORTAL_REQUESTS / total, 5.0, 60.0))
+
+
+def portal_requests(p: ServiceParams, rng: np.random.Generator,
+                    window_s: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
     """Arrival times and endpoint index (into ENDPOINTS) of one portal server's requests."""
     minutes = len(p.viewers_per_server)
     times, kinds = [], []
     for m in range(minutes):
         v = p.viewers_per_server[m]
-        span = min(60.0, p.duration_s - 60.0 * m)
+        span = min(window_s, p.duration_s - 60.0 * m)
         if span <= 0:
             break
         rates = [v / p.segment_s, v / p.segment_s,
@@ -138,19 +153,23 @@ def portal_service_times(p: ServiceParams, kinds: np.ndarray, rng: np.random.Gen
 
 
 def simulate_portal(p: ServiceParams, rng: np.random.Generator) -> PortalOutcome:
-    t, kinds = portal_requests(p, rng)
+    window = portal_window_s(p)
+    t, kinds = portal_requests(p, rng, window)
     svc = portal_service_times(p, kinds, rng)
     waits = fcfs_multiserver(t, svc, p.portal_cores)
-    return portal_outcome(p, t, kinds, svc, waits)
+    return portal_outcome(p, t, kinds, svc, waits, window)
 
 
 def portal_outcome(p: ServiceParams, t: np.ndarray, kinds: np.ndarray, svc: np.ndarray,
-                   waits: np.ndarray) -> PortalOutcome:
+                   waits: np.ndarray, window_s: float = 60.0) -> PortalOutcome:
     soj = waits + svc
     after = t >= p.warmup_s
+    if window_s < 60.0:
+        after &= np.mod(t, 60.0) >= 0.1 * window_s
     api = after & (kinds >= 2)
-    util = float(svc.sum() / (p.portal_cores * p.duration_s))
-    lam = after.sum() / max(p.duration_s - p.warmup_s, 1e-9)
+    simulated_s = min(window_s, 60.0) / 60.0 * p.duration_s
+    util = float(svc.sum() / (p.portal_cores * simulated_s))
+    lam = after.sum() / max(simulated_s * (1 - (0.1 if window_s < 60 else 0)) - p.warmup_s, 1e-9)
     hls = kinds <= 1
     return PortalOutcome(soj[api], util, float(lam * waits[after].mean()) if after.any() else 0.0,
                          soj[kinds == 0], soj[kinds == 1], t[hls], len(t))

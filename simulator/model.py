@@ -131,10 +131,13 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
     disks = int(np.ceil(stored / (hw.disk.tb * 1e12 * hw.disk.usable_share))) if stored else 0
     write_mbps = stored / (w.config.retention_days * 86400) / 1e6
     frames_city = sum(c.online * c.analytic_fps for c in w.classes)
+    shard_fps = sum(c.cameras * c.fps / c.sample_every for c in p.shard)
+    det_capacity_share = shard_fps * p.batch_s[p.max_batch] / p.max_batch / p.detector_workers
     resources = {
         "decode_cpu": Resource(det.decode_utilisation, det.decode_utilisation * p.decode_cores,
                                p.decode_cores, "cores per ingest server"),
-        "detector": Resource(det.utilisation, det.utilisation * p.detector_workers, p.detector_workers,
+        # capacity share: offered frames x per-frame time at full batches (busy share is in queues)
+        "detector": Resource(det_capacity_share, det_capacity_share * p.detector_workers, p.detector_workers,
                              "GPUs per server" if hw.gpu else "detector cores per server"),
         "portal_cpu": Resource(portal.utilisation, portal.utilisation * p.portal_cores, p.portal_cores,
                                "cores per portal server"),
@@ -166,7 +169,8 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
     return SimResult(
         hour=w.hour, hardware=hw.describe(), cameras_online=w.cameras_online, analysed_fps=frames_city,
         viewers_peak=float(w.viewers.max()) if len(w.viewers) else 0.0, resources=resources,
-        queues={"detector": {"mean": det.mean_queue, "max": det.max_queue, "mean_batch": det.mean_batch},
+        queues={"detector": {"mean": det.mean_queue, "max": det.max_queue, "mean_batch": det.mean_batch,
+                             "busy_share": det.utilisation},
                 "portal": {"mean": portal.mean_queue}},
         latency=latency, drops=drops, slo_violations=violations, ingest_gbps=ingest / 1e9,
         egress_gbps_peak=float(egress.max()) / 1e9 if len(egress) else 0.0, storage_tb=stored / 1e12,

@@ -1,0 +1,73 @@
+"""The knee: how far one axis of load (cameras, analytic fps, viewers) can grow before an SLO breaks.
+
+``find_knee`` bisects a multiplier of the scenario's load on one axis; ``predict_knee`` answers the
+question a stepped run asks: at which of these steps will the SLOs first break?
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from simulator.calibration import Calibration
+from simulator.hardware import HardwareSet
+from simulator.model import resolve_hardware, simulate_workload, split_scenario
+from simulator.workload import AXES, build_workload
+
+
+def _ok(scenario: Any, cal: Calibration, hw: HardwareSet | None, axis: str, factor: float, seed: int) -> bool:
+    cameras, cfg, _ = split_scenario(scenario)
+    w = build_workload(cameras, cfg).scaled(axis, factor)
+    return simulate_workload(w, cal, resolve_hardware(cfg, hw), np.random.default_rng(seed)).slo_ok
+
+
+def find_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None, *,
+              axis: str = "cameras", rng: np.random.Generator | None = None, hi: float = 64.0,
+              tol: float = 0.02) -> float | None:
+    """Largest multiplier of ``axis`` at which every SLO holds (None: the SLOs fail at x0.01 already).
+
+    Each probe uses the same seed (common random numbers), so the search is monotone in practice.
+    """
+    if axis not in AXES:
+        raise ValueError(f"unknown axis {axis!r}; one of {', '.join(AXES)}")
+    _, _, seed = split_scenario(scenario)
+    seed = int(rng.integers(2**31)) if rng is not None else seed
+    lo = 0.01
+    if not _ok(scenario, calibration, hardware, axis, lo, seed):
+        return None
+    if _ok(scenario, calibration, hardware, axis, hi, seed):
+        return hi
+    while hi / lo > 1.0 + tol:
+        mid = float(np.sqrt(lo * hi))
+        if _ok(scenario, calibration, hardware, axis, mid, seed):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def predict_knee(calibration: Calibration, axis: str, steps: Sequence[float], *, scenario: Any,
+                 hardware: HardwareSet | None = None, seed: int = 0) -> float | None:
+    """The first value of ``steps`` (absolute: cameras, fps per analysed camera, or viewers) at which
+    the SLOs break, or None if they hold at every step. ``scenario`` gives the mix at its own scale.
+    """
+    cameras, cfg, _ = split_scenario(scenario)
+    base = build_workload(cameras, cfg)
+    if axis == "cameras":
+        now = base.cameras_online
+    elif axis == "viewers":
+        now = float(base.viewers.max())
+    elif axis == "analytic_fps":
+        analysed = [c for c in base.classes if c.sample_every and c.online]
+        now = (sum(c.analytic_fps * c.online for c in analysed) / sum(c.online for c in analysed)
+               if analysed else 0.0)
+    else:
+        raise ValueError(f"unknown axis {axis!r}; one of {', '.join(AXES)}")
+    if now <= 0:
+        raise ValueError(f"the scenario has no {axis} to scale")
+    hw = resolve_hardware(cfg, hardware)
+    for value in steps:
+        w = base.scaled(axis, value / now)
+        if not simulate_workload(w, calibration, hw, np.random.default_rng(seed)).slo_ok:
+            return value
+    return None
