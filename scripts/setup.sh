@@ -9,6 +9,7 @@ APT_PACKAGES=(
   python3-gi gir1.2-gst-rtsp-server-1.0    # the embedded RTSP server (runs under /usr/bin/python3)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-tools
+  rtsp-server-perl                         # relay of the camera bench's baseline (one ffmpeg per camera)
   libgl1 libglib2.0-0                      # opencv-python's runtime libraries
   postgresql                               # the event store's PostgreSQL tests (started by the tests)
   chromium fonts-dejavu-core               # the report's PDF and its render test (headless)
