@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.errors import InputError
+from simulator.costs import storage_bytes, ingest_bps
+from simulator.knee import find_knee, predict_knee
+from simulator.model import simulate
+from simulator.workload import build_workload
+from simulator.config import SimulationConfig
+
+
+def test_same_seed_same_numbers(small, cal):
+    a = simulate(small, cal, rng=np.random.default_rng(5))
+    b = simulate(small, cal, rng=np.random.default_rng(5))
+    c = simulate(small, cal, rng=np.random.default_rng(6))
+    assert a.latency == b.latency and a.drops == b.drops
+    assert a.latency["frame_to_event"]["mean"] != c.latency["frame_to_event"]["mean"]
+
+
+def test_fine_and_aggregated_models_agree(small, cal):
+    agg = simulate(small, cal, rng=np.random.default_rng(2))
+    fine = simulate(small, cal, rng=np.random.default_rng(2), fine=True)
+    for key in ("mean", "p50"):
+        assert agg.latency["frame_to_event"][key] == pytest.approx(fine.latency["frame_to_event"][key], rel=0.02)
+    assert agg.resources["decode_cpu"].utilisation == pytest.approx(fine.resources["decode_cpu"].utilisation, rel=0.02)
+    assert agg.queues["detector"]["busy_share"] == pytest.approx(fine.queues["detector"]["busy_share"], rel=0.02)
+
+
+def test_storage_and_bandwidth_are_bitrate_times_cameras_times_time(small):
+    cfg = SimulationConfig.model_validate({**small["simulation"], "retention_days": 14})
+    w = build_workload(small["cameras"], cfg)
+    # rt-360p10: 384 kbit/s, atcs-720p15: 1536 kbit/s (fake_cameras.profiles)
+    bits_per_s = 32 * 384_000 + 8 * 1_536_000
+    assert ingest_bps(w) == bits_per_s
+    assert storage_bytes(w) == bits_per_s / 8 * 14 * 86400
+
+
+def test_overload_drops_frames_and_violates_slos(small, cal):
+    small["simulation"]["analytic_fps"] = {"rt": 10.0, "atcs": 15.0}
+    r = simulate(small, cal, rng=np.random.default_rng(1))
+    assert r.drops["frames"] > 0.1
+    assert not r.slo_ok and r.binding_resource == "detector"
+
+
+def test_unknown_hardware_name_is_a_clear_error(small, cal):
+    small["simulation"]["hardware"]["ingest"]["server"] = "cray-1"
+    with pytest.raises(InputError, match="unknown CPU server 'cray-1'; the catalogue has: .*cpu-16c"):
+        simulate(small, cal)
+
+
+def test_knee_brackets_the_slo(small, cal):
+    knee = find_knee(small, cal, axis="cameras", tol=0.1)
+    assert knee is not None and 1.0 < knee < 64
+    steps = [40, 80, 160, 320, 640, 1280, 2560]
+    first_bad = predict_knee(cal, "cameras", steps, scenario=small, seed=1)
+    assert first_bad is not None and first_bad > 40 * knee * 0.9

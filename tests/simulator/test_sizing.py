@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from common.errors import InputError
+from simulator.sizing import size
+
+
+def test_size_small_scenario_gives_bom_and_binding(small, cal):
+    s = size(small, cal)
+    names = [b.item for b in s.bom]
+    assert "ingest/detection server" in names and any(n.startswith("disk") for n in names)
+    assert s.cost == pytest.approx(sum(b.total_usd for b in s.bom))
+    assert s.binding_resource in s.result.resources
+    assert all(r.utilisation <= s.headroom for r in s.result.resources.values())
+
+
+def test_unmeetable_slo_names_resource_and_shortfall(small, cal):
+    small["simulation"]["slos"] = {"frame_to_event_p95_s": 0.001}
+    with pytest.raises(InputError, match=r"frame-to-event p95 <= 0.001 s.*over") as e:
+        size(small, cal)
+    assert e.value.where == "simulation.slos.frame_to_event_p95_s"
+
+
+def test_semarang_target_sizes(cal):
+    from benchmarks.scenario import load_scenario
+    sc = load_scenario("scenarios/semarang-target.yaml")
+    assert sum(c.count for c in sc.cameras.classes if c.group == "CCTV RT") >= 20293
+    s = size(sc, cal)
+    assert s.cost > 0 and s.storage_tb > 1000 and s.result.slo_ok
