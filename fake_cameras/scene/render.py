@@ -40,7 +40,7 @@ def end_margin_s(fps: float) -> float:
 class Scene:
     """A scene prepared for one frame size: plan, static layers and the per-frame random stream."""
 
-    def __init__(self, spec: SceneSpec, width: int, height: int, fps: float):
+    def __init__(self, spec: SceneSpec, width: int, height: int, fps: float, sensor_noise: bool = True):
         if width < 16 or height < 16:
             raise ValueError(f"frame size {width}x{height} is too small (at least 16x16)")
         self.spec, self.W, self.H, self.fps = spec, width, height, fps
@@ -53,7 +53,8 @@ class Scene:
         self.flood = FloodLayer(width, height, spec.night, tex) if spec.flood else None
         self.garbage = GarbageLayer(width, height, spec.night, tex) if spec.garbage else None
         self.rain = RainLayer(width, height, tex) if spec.rain else None
-        self.noise = SensorNoise(width, height, 6.0 if spec.night else 2.5, tex)
+        noise = SensorNoise(width, height, 6.0 if spec.night else 2.5, tex)
+        self.noise = noise if sensor_noise else None      # off only to inspect drawings exactly
         self.frame_rng = np.random.default_rng(frame_ss)
 
     def boxes_at(self, t: float) -> list[tuple[Track, tuple[float, float, float, float], float, float]]:
@@ -90,7 +91,8 @@ class Scene:
             DRAW[tr.cls](Pen(img, box, tr.motion.direction, shade), tr.style, dist, spec.night)
         if self.rain is not None:
             self.rain.apply(img, t)
-        self.noise.apply(img, self.frame_rng)
+        if self.noise is not None:
+            self.noise.apply(img, self.frame_rng)
         return img, self._ground_truth(items)
 
     def _shadow(self, img: np.ndarray, box, shade: float) -> None:

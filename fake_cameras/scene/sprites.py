@@ -97,6 +97,7 @@ def draw_car(pen: Pen, style: dict, dist_px: float, lights: bool) -> None:
         pen.rect(0.02, belt - 0.02, rb, belt + 0.06, _darker(body, 0.75))
     # glasshouse: roof in body colour, tinted windows inside, one pillar
     pen.poly([(rb, belt), (rt, 0.0), (ft, 0.0), (fb, belt)], body)
+    pen.line(rt, 0.01, ft, 0.01, _darker(body, 0.55), 0.03)                # roof gutter
     g = tuple(int(x * (1 - style["tint"] / 100) + 25) for x in GLASS)
     pen.poly([(rb + 0.03, belt - 0.02), (rt + 0.03, 0.09), (ft - 0.02, 0.09), (fb - 0.04, belt - 0.02)], g)
     mid = (rt + ft) / 2
@@ -142,6 +143,8 @@ def draw_motorcycle(pen: Pen, style: dict, dist_px: float, lights: bool) -> None
         pen.poly([(u0 - 0.04, 0.56), (u0 + 0.02, 0.22), (u0 + 0.18, 0.22), (u0 + 0.14, 0.56)], shirt)
         pen.line(u0 + 0.12, 0.28, u0 + 0.34, 0.42, _darker(shirt, 0.8), 0.07)   # arm
         pen.circle(u0 + 0.11, 0.12, 0.11, helmet)
+        r = max(1, int(round(0.11 * pen.h)))
+        cv2.circle(pen.img, pen.pt(u0 + 0.11, 0.12), r, pen.col(_darker(helmet, 0.45)), 1, AA)
         pen.rect(u0 + 0.14, 0.09, u0 + 0.21, 0.16, (60, 50, 45))          # visor
 
     if style["pillion"]:

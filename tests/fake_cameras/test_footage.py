@@ -14,8 +14,8 @@ from fake_cameras.profiles import CameraProfile
 from fake_cameras.scene import CLASSES, ParkingSpec, SceneSpec
 
 PROFILE = CameraProfile(width=384, height=216, fps=10, bitrate_kbps=600, gop=10, codec="h264")
-SPEC = SceneSpec(seed=21, duration_s=16, vehicles_per_min=80, pedestrians_per_min=30,
-                 class_mix={"car": 0.3, "motorcycle": 0.4, "bus": 0.15, "truck": 0.15},
+SPEC = SceneSpec(seed=21, duration_s=16, vehicles_per_min=100, pedestrians_per_min=30,
+                 class_mix={"car": 0.25, "motorcycle": 0.25, "bus": 0.25, "truck": 0.25},
                  parking=ParkingSpec(dwell_s=3))
 
 
