@@ -52,10 +52,14 @@ def run_up(args: argparse.Namespace) -> int:
         updates["workers"] = args.workers
     if args.duration is not None and args.duration <= 0:
         raise InputError("must be > 0", where="--duration")
+    if cfg.events_dsn is None:      # the events the scenario's stack writes
+        updates["events_dsn"] = scenario.stack.store if scenario.stack else "sqlite:///results/events.db"
     fleet_cfg = scenario.cameras
     if fleet_cfg.backend == "mediamtx" and cfg.mediamtx_hls_url is None:
         updates["mediamtx_hls_url"] = f"http://{fleet_cfg.host}:{fleet_cfg.hls_port}"
     cfg = cfg.model_copy(update=updates)
+    if cfg.events_dsn and cfg.events_dsn.startswith("sqlite:///"):
+        Path(cfg.events_dsn[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     fleet = Fleet(fleet_cfg, seed=scenario.seed, cache_dir=args.cache_dir, state_dir=args.state_dir)
     try:

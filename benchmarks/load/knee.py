@@ -59,22 +59,28 @@ def _num(v: str) -> float:
         return 0.0
 
 
-def steps_from_history(history_csv: Path, *, name: str = "Aggregated", min_rows: int = 2) -> list[StepStat]:
+def steps_from_history(history_csv: Path, *, name: str = "Aggregated", min_rows: int = 2,
+                       rising_only: bool = True) -> list[StepStat]:
     """One ``StepStat`` per user count in Locust's ``*_stats_history.csv`` (rows of request ``name``).
 
     Each row's growth in total requests and failures (since the previous row) is attributed to the
     row's user count; rps is that growth over the time spent at the count. p95/p50: the last row at
     the count (Locust's window of recent responses, which the locustfile keeps shorter than a step).
-    Counts seen in fewer than ``min_rows`` rows (ramps between steps) are dropped.
+    Counts seen in fewer than ``min_rows`` rows (ramps between steps) are dropped; with ``rising_only``
+    so are rows after the user count first falls (users stopping at the end of the run).
     """
     acc: dict[int, dict] = {}
     prev = None
+    peak = 0
     with open(history_csv, newline="") as f:
         for r in csv.DictReader(f):
             if r.get("Name") != name:
                 continue
             req, fail, t = _num(r["Total Request Count"]), _num(r["Total Failure Count"]), _num(r["Timestamp"])
             users = int(_num(r.get("User Count")))
+            if rising_only and users < peak:
+                break
+            peak = max(peak, users)
             if prev is not None and users > 0:
                 a = acc.setdefault(users, {"rows": 0, "req": 0.0, "fail": 0.0, "dt": 0.0})
                 a["rows"] += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 import gevent
 import locust.stats
@@ -19,6 +20,7 @@ from benchmarks.load.users import Browser, Citizen, Operator, RTHead
 
 log = logging.getLogger(__name__)
 _cfg = current_config()
+DRAIN_S = locust.stats.CSV_STATS_INTERVAL_SEC + 0.5
 
 Citizen.weight = _cfg.weights.get("citizen", 0)
 Operator.weight = _cfg.weights.get("operator", 0)
@@ -35,24 +37,37 @@ if _cfg.shape == "step":
 
 if _cfg.shape in TICKS and os.environ.get("TILIK_LOAD_NO_SHAPE") != "1":
     class SelectedShape(LoadTestShape):
-        """The scenario's load curve (step, diurnal or spike), from ``benchmarks.load.shapes``."""
+        """The scenario's load curve (step, diurnal or spike), from ``benchmarks.load.shapes``.
+        After the curve ends, zero users for a moment so that Locust's CSV writer records the end."""
 
         def tick(self):
-            return TICKS[_cfg.shape](_cfg, self.get_run_time())
+            t = self.get_run_time()
+            out = TICKS[_cfg.shape](_cfg, t)
+            if out is not None:
+                return out
+            self._ended = getattr(self, "_ended", None) or t
+            return (0, 1000.0) if t - self._ended < DRAIN_S else None
 
 
 @events.init.add_listener
-def _request_cap(environment, **_kw) -> None:
-    """Stop the whole run once ``max_requests`` requests were made (checked by the master or local runner)."""
+def _caps(environment, **_kw) -> None:
+    """Stop the whole run at ``max_requests`` requests or ``run_time_s`` seconds, whichever comes first
+    (checked by the master or local runner; Locust itself ignores --run-time when a shape runs)."""
     runner = environment.runner
     if isinstance(runner, WorkerRunner) or runner is None:
         return
+    t0 = time.monotonic()
 
     def watch():
         while True:
-            gevent.sleep(0.5)
+            gevent.sleep(0.25)
             if runner.stats.total.num_requests >= _cfg.max_requests:
                 log.warning("request cap of %d reached; stopping", _cfg.max_requests)
-                runner.quit()
-                return
+                break
+            if time.monotonic() - t0 >= _cfg.run_time_s:
+                log.warning("run time cap of %gs reached; stopping", _cfg.run_time_s)
+                break
+        runner.stop()
+        gevent.sleep(DRAIN_S)        # Locust rewrites its CSV once a second: let it record the end
+        runner.quit()
     gevent.spawn(watch)

@@ -117,9 +117,11 @@ class _CpuMeter:
         return sum(self.last.values())
 
 
-def locust_args(url: str, cfg: LoadConfig, prefix: Path, html: Path, run_time_s: int) -> list[str]:
+def locust_args(url: str, cfg: LoadConfig, prefix: Path, html: Path) -> list[str]:
+    """Locust's command line. The time and request caps are enforced by the locustfile (not --run-time,
+    which Locust ignores under a shape and which would cut the CSV short)."""
     args = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-H", url.rstrip("/"),
-            "--csv", str(prefix), "--csv-full-history", "--html", str(html), "--run-time", f"{run_time_s}s",
+            "--csv", str(prefix), "--csv-full-history", "--html", str(html),
             "--stop-timeout", "3", "--loglevel", "WARNING", "--only-summary"]
     if cfg.shape == "constant":
         args += ["-u", str(cfg.users), "-r", str(cfg.spawn_rate)]
@@ -140,7 +142,7 @@ def run_load(url: str, cfg: LoadConfig, out_dir: Path, *, workers: int = 0, i_ow
     penv = dict(os.environ, **(env or {}), **{CONFIG_ENV: str(conf.resolve())})
     if cfg.shape == "constant":
         penv["TILIK_LOAD_NO_SHAPE"] = "1"
-    base = locust_args(url, cfg, prefix, html, run_time_s)
+    base = locust_args(url, cfg, prefix, html)
     log_path = out_dir / "locust.log"
     t0 = time.monotonic()
     with ProcessSet(state_file=out_dir / "locust.pids") as procs, open(log_path, "ab") as logf:

@@ -35,7 +35,8 @@ def test_steps_from_locust_history(tmp_path: Path):
             "Total Min Response Time,Total Max Response Time,Total Average Content Size")
     rows = [(100, 0, "N/A", "N/A", 0, 0), (101, 5, 10, 20, 50, 0), (102, 5, 11, 30, 100, 0),
             (103, 7, 11, 35, 120, 0),                                   # a ramp row: dropped
-            (104, 10, 12, 40, 150, 0), (105, 10, 40, 250, 230, 3), (106, 10, 40, 250, 230, 3)]
+            (104, 10, 12, 40, 150, 0), (105, 10, 40, 250, 230, 3), (106, 10, 40, 250, 230, 3),
+            (107, 4, 50, 900, 240, 3), (108, 4, 50, 900, 250, 3)]               # users stopping: dropped
     lines = [head] + [f"{t},{u},,Aggregated,1,0,{p50},1,1,1,1,{p95},1,1,1,1,1,{req},{fail},1,1,1,1,1"
                       for t, u, p50, p95, req, fail in rows]
     lines.insert(3, "102,5,GET,snapshot,1,0,5,1,1,1,1,900,1,1,1,1,1,40,0,1,1,1,1,1")
