@@ -24,6 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--free-ports", action="store_true",
                    help="serve on free loopback ports instead of the scenario's fixed ones")
     p.add_argument("--no-model-check", action="store_true", help="skip the simulator's knee prediction")
+    p.add_argument("--no-city-scale", action="store_true",
+                   help="skip sizing the Semarang target and its simulated curves after the run")
+    p.add_argument("--city-budget-seconds", type=float, default=240.0,
+                   help="time allowed for the city-scale simulations (default: %(default)s)")
     p.set_defaults(func=run)
 
 
@@ -40,13 +44,20 @@ def print_summary(data: dict) -> None:
               f"({'within' if mc['within_target'] else 'outside'} the {mc['target']:.0%} target)")
     elif mc:
         print(f"model check: {mc.get('status')}")
+    sim = data.get("simulation") or {}
+    if sim.get("sizing"):
+        s = sim["sizing"]
+        print(f"Semarang target: {s['summary']}; {s['cost_text']}; binding {s['binding']}")
+    elif sim:
+        print(f"Semarang target sizing: not available ({sim.get('sizing_why')})")
 
 
 def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     options = RunOptions(out=args.out, max_steps=args.max_steps, trials=args.trials,
                          step_duration_s=args.step_seconds, warmup_s=args.warmup_seconds,
-                         free_ports=args.free_ports, run_id=args.run_id, model_check=not args.no_model_check)
+                         free_ports=args.free_ports, run_id=args.run_id, model_check=not args.no_model_check,
+                         city_scale=not args.no_city_scale, city_budget_s=args.city_budget_seconds)
     ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
     runner = ScenarioRun(scenario, args.scenario, options, ctx)
 

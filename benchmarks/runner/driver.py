@@ -38,6 +38,8 @@ class RunOptions:
     cache_dir: Path = Path("cache")
     run_id: str | None = None
     model_check: bool = True
+    city_scale: bool = True
+    city_budget_s: float = 240.0
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,6 +100,7 @@ class ScenarioRun:
         self.data["slos"] = self.slos
         self.data["run"] = self.run.model_dump()
         self.data["axis"] = self.run.stepped_axis()
+        self.data["planned_steps"] = [{"index": s.index, "load": s.as_dict()} for s in self.run.steps()]
         if components is None:
             components, wired = build_components(scenario, options)
         else:
@@ -155,6 +158,11 @@ class ScenarioRun:
         if self.options.model_check and self.data["steps"]:
             from benchmarks.runner.modelcheck import model_check
             self.data["model_check"] = model_check(self.data, self.scenario)
+            self._save()
+        if self.options.city_scale and self.data["steps"] and not interrupted:
+            from benchmarks.runner.citysim import city_scale
+            self.ctx.progress("simulating the Semarang target at city scale (sizing and curves) ...")
+            self.data["simulation"] = city_scale(self.data, self.run_dir, self.options.city_budget_s)
         self.data["complete"] = not interrupted
         self._save()
         return self.data
