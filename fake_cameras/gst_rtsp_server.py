@@ -67,6 +67,16 @@ class Clip:
             raise ValueError(f"{path}: no {codec} video access units starting with a keyframe")
         self.keyframe = self.units[0][0]
         self.bytes_per_loop = sum(len(u) for u, _ in self.units)
+        # one GstBuffer per access unit, made once: each push is a shallow copy sharing the memory
+        self.buffers = [self._buffer(data, key) for data, key in self.units]
+        self.key_buffer = self.buffers[0]
+
+    @staticmethod
+    def _buffer(data: bytes, key: bool) -> Gst.Buffer:
+        buf = Gst.Buffer.new_wrapped(data)
+        if not key:
+            buf.set_flags(Gst.BufferFlags.DELTA_UNIT)
+        return buf
 
 
 def filler(codec: str, size: int) -> bytes:
@@ -112,35 +122,35 @@ class Camera:
         src.connect("need-data", self._on_need_data, feed)
         with self.lock:
             self.appsrcs.append(src)
-        media.connect("unprepared", lambda m: self._forget(src))
+        media.connect("unprepared", self._forget, src)
 
-    def _forget(self, src) -> None:
+    def _forget(self, _media, src) -> None:
         with self.lock:
             if src in self.appsrcs:
                 self.appsrcs.remove(src)
 
     def _on_need_data(self, src, _length, feed) -> None:
-        units = self.clip.units
+        clip = self.clip
         state = self.state
         if state == "offline":
             return
         if state == "freeze":
-            data, key = self.clip.keyframe, True
+            buf = clip.key_buffer.copy()
         else:
-            data, key = units[feed["i"] % len(units)]
+            i = feed["i"] % len(clip.units)
             feed["i"] += 1
             if state == "spike":
-                data = data + filler(self.clip.codec, int(len(data) * (self.factor - 1.0)))
+                data, key = clip.units[i]
+                buf = clip._buffer(data + filler(clip.codec, int(len(data) * (self.factor - 1.0))), key)
+            else:
+                buf = clip.buffers[i].copy()
         if feed["ts"] is None:  # a live source: start at the pipeline's running time now
             clock = src.get_clock()
             feed["ts"] = max(clock.get_time() - src.get_base_time(), 0) if clock is not None else 0
-        buf = Gst.Buffer.new_wrapped(data)
         buf.pts = buf.dts = feed["ts"]
         buf.duration = self.frame_ns
-        if not key:
-            buf.set_flags(Gst.BufferFlags.DELTA_UNIT)
         feed["ts"] += self.frame_ns
-        n = len(data)
+        n = buf.get_size()
         self.bytes_in += n
         self.bytes_out += n * len(self.readers)
         src.emit("push-buffer", buf)

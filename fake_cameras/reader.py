@@ -49,7 +49,7 @@ def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s
     error = None
     opts = {"rtsp_transport": transport, "timeout": str(int(open_timeout_s * 1e6))}
     try:
-        with av.open(url, options=opts, timeout=open_timeout_s) as container:
+        with _open(url, opts, open_timeout_s) as container:
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             for pkt in container.demux(stream):
@@ -73,6 +73,18 @@ def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s
     return StreamStats(url, packets, nbytes, keys, width, height,
                        None if first is None else round(first - t_start, 3),
                        None if rate is None else round(rate, 3), error)
+
+
+def _open(url: str, opts: dict, timeout: float, retries: int = 3):
+    """Open an RTSP input; retry a 5XX answer, which GStreamer's shared media gives a reader arriving
+    in the few milliseconds while the previous last reader's pipeline is being torn down."""
+    for attempt in range(retries + 1):
+        try:
+            return av.open(url, options=opts, timeout=timeout)
+        except av.HTTPServerError:
+            if attempt == retries:
+                raise
+            time.sleep(0.2)
 
 
 def read_streams(urls: list[str], duration_s: float, transport: str = "tcp",

@@ -1,0 +1,204 @@
+"""Bench: serving CPU per consumed camera, embedded GStreamer server vs one ffmpeg publisher per camera
+into a relay server (rtsp-server-perl), both measured in the same run.
+
+For N in {50, 200, 500} every camera is consumed by one stream-copy reader (``fake_cameras.reader``
+processes, about 100 streams each, measured apart). The serving side is the server process and its
+children (ours), or the relay plus every publisher (baseline). CPU comes from psutil cpu_times deltas
+over consecutive windows; the figure is the median window. A camera is healthy when its reader gets
+>= 90% of the profile's frame rate. Run with ``make bench``; writes results/cameras-serving-*.json.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import psutil
+import pytest
+
+from common.netguard import free_port
+from common.procs import ProcessSet
+from common.resultmeta import stamp, write_json_atomic
+from fake_cameras.backends.base import ServedCamera, fetch_paths, readers_count
+from fake_cameras.backends.embedded import EmbeddedBackend
+from fake_cameras.footage import generate_clip
+from fake_cameras.profiles import PROFILES
+from fake_cameras.scene.spec import SceneSpec
+from tests.fake_cameras.fleet_helpers import CACHE, REPO
+
+pytestmark = pytest.mark.bench
+
+SIZES = [int(n) for n in os.environ.get("TILIKBENCH_BENCH_CAMERAS", "50,200,500").split(",")]
+PROFILE = os.environ.get("TILIKBENCH_BENCH_PROFILE", "rt-360p10")
+TRANSPORT = "udp"           # the relay baseline serves UDP only; both sides are read the same way
+WINDOWS, WINDOW_S = 3, 5.0
+STREAMS_PER_READER = 100
+RTP_PAYLOAD = 1400          # bytes of H.264 payload per RTP packet (FU-A fragments), for the floor
+
+
+def tree_cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` and all their descendants."""
+    seen, total = set(), 0.0
+    for pid in pids:
+        try:
+            procs = [psutil.Process(pid)]
+            procs += procs[0].children(recursive=True)
+        except psutil.Error:
+            continue
+        for p in procs:
+            if p.pid in seen:
+                continue
+            seen.add(p.pid)
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+    return total
+
+
+def clip_floor(path: Path, fps: float) -> tuple[float, float]:
+    """(RTP packets/s, bytes/s incl. 40 bytes of RTP/UDP/IP headers) that one camera of this clip needs."""
+    with av.open(str(path)) as c:
+        sizes = [p.size for p in c.demux(c.streams.video[0]) if p.size]
+    pkts = sum(math.ceil(s / RTP_PAYLOAD) for s in sizes)
+    seconds = len(sizes) / fps
+    return pkts / seconds, (sum(sizes) + 40 * pkts) / seconds
+
+
+def start_readers(procs: ProcessSet, urls: list[str], seconds: float, out_dir: Path) -> list:
+    readers = []
+    for i in range(0, len(urls), STREAMS_PER_READER):
+        chunk = out_dir / f"urls-{i}.txt"
+        chunk.write_text("\n".join(urls[i:i + STREAMS_PER_READER]))
+        out = out_dir / f"stats-{i}.json"
+        p = procs.start(f"reader-{i}", [sys.executable, "-m", "fake_cameras.reader", "--urls", str(chunk),
+                                        "--duration", str(seconds), "--transport", TRANSPORT, "--out", str(out)],
+                        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        readers.append((p, out))
+    return readers
+
+
+def measure(serving_pids, readers, open_s: float, ready=None) -> dict:
+    """Wait for the readers to open, then take CPU over WINDOWS windows; collect the readers' stats."""
+    deadline = time.monotonic() + open_s
+    while time.monotonic() < deadline and not (ready and ready()):
+        time.sleep(0.5)
+    time.sleep(1.5)                       # past the readers' warm-up burst
+    reader_pids = [p.pid for p, _ in readers]
+    serve, read = [], []
+    for _ in range(WINDOWS):
+        s0, r0, t0 = tree_cpu(serving_pids), tree_cpu(reader_pids), time.monotonic()
+        time.sleep(WINDOW_S)
+        dt = time.monotonic() - t0
+        serve.append((tree_cpu(serving_pids) - s0) / dt)
+        read.append((tree_cpu(reader_pids) - r0) / dt)
+    stats = []
+    for p, out in readers:
+        p.popen.wait(timeout=120)
+        stats += json.loads(out.read_text())
+    return {"serving_cpu": statistics.median(serve), "serving_cpu_windows": serve,
+            "reader_cpu": statistics.median(read), "stats": stats}
+
+
+def health(stats: list[dict], fps: float) -> dict:
+    rates = [s["rate_fps"] or 0.0 for s in stats]
+    healthy = sum(1 for s, r in zip(stats, rates) if s["error"] is None and r >= 0.9 * fps)
+    return {"healthy": healthy, "cameras": len(stats), "min_fps": min(rates), "median_fps": statistics.median(rates),
+            "errors": sorted({s["error"] for s in stats if s["error"]})[:3]}
+
+
+def run_embedded(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
+    cams = [ServedCamera(f"cam-{i:04d}", clips[i % len(clips)], "h264", fps) for i in range(n)]
+    with ProcessSet() as procs:
+        backend = EmbeddedBackend(host="127.0.0.1", ports={"rtsp": free_port(), "api": free_port()},
+                                  procs=procs, work_dir=tmp, max_threads=64)
+        backend.start(cams, timeout=120)
+        open_s = 10 + n / 25
+        readers = start_readers(procs, [backend.url(c.id) for c in cams], open_s + 3 + WINDOWS * WINDOW_S + 2, tmp)
+
+        def all_reading():
+            try:
+                return sum(readers_count(i) for i in fetch_paths(backend.api_url)) >= n
+            except Exception:
+                return False
+        m = measure([backend.pid], readers, open_s, all_reading)
+        rss = psutil.Process(backend.pid).memory_info().rss
+    return {**m, "server_rss_mb": round(rss / 2**20, 1)}
+
+
+def run_baseline(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
+    cport, sport = free_port(), free_port()
+    with ProcessSet() as procs:
+        relay = procs.start("relay", ["rtsp-server-perl", "--clientport", str(cport), "--serverport", str(sport),
+                                      "--client_listen_address", "127.0.0.1", "--source_listen_address",
+                                      "127.0.0.1", "--max_clients", str(n + 10)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        pubs = []
+        for i in range(n):
+            pubs.append(procs.start(f"ffmpeg-{i}", [
+                "ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i",
+                str(clips[i % len(clips)]), "-c", "copy", "-f", "rtsp", "-rtsp_transport", "udp",
+                "-min_port", "30000", "-max_port", "65000", f"rtsp://127.0.0.1:{sport}/cam-{i:04d}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(3 + n / 50)           # every publisher started and announced
+        open_s = 10 + n / 25
+        urls = [f"rtsp://127.0.0.1:{cport}/cam-{i:04d}" for i in range(n)]
+        readers = start_readers(procs, urls, open_s + 3 + WINDOWS * WINDOW_S + 2, tmp)
+        m = measure([relay.pid] + [p.pid for p in pubs], readers, open_s)
+        alive_pubs = sum(p.alive() for p in pubs)
+    return {**m, "publishers_alive": alive_pubs}
+
+
+@pytest.mark.skipif(shutil.which("rtsp-server-perl") is None, reason="rtsp-server-perl not installed (make setup)")
+def test_serving_cpu_per_camera_vs_ffmpeg_relay_baseline(tmp_path):
+    profile = PROFILES[PROFILE]
+    clips = [generate_clip(SceneSpec(seed=k, duration_s=20), profile, CACHE).path for k in range(4)]
+    floor_pkts, floor_bytes = (statistics.mean(v) for v in zip(*(clip_floor(c, profile.fps) for c in clips)))
+    rows = []
+    for n in SIZES:
+        row = {"cameras": n}
+        for name, fn in (("embedded", run_embedded), ("baseline", run_baseline)):
+            work = tmp_path / f"{name}-{n}"
+            work.mkdir()
+            r = fn(n, clips, profile.fps, work)
+            h = health(r.pop("stats"), profile.fps)
+            row[name] = {**r, **h, "serving_cpu_per_camera": r["serving_cpu"] / n,
+                         "reader_cpu_per_camera": r["reader_cpu"] / n}
+        row["ratio"] = row["embedded"]["serving_cpu_per_camera"] / row["baseline"]["serving_cpu_per_camera"]
+        row["floor_packets_per_s"] = round(floor_pkts * n)
+        row["floor_bytes_per_s"] = round(floor_bytes * n)
+        row["embedded_us_per_packet"] = 1e6 * row["embedded"]["serving_cpu"] / (floor_pkts * n)
+        rows.append(row)
+        e, b = row["embedded"], row["baseline"]
+        print(f"\nN={n:4d} {PROFILE} over {TRANSPORT}: serving CPU/camera embedded "
+              f"{100 * e['serving_cpu_per_camera']:.3f}% vs baseline {100 * b['serving_cpu_per_camera']:.3f}% "
+              f"-> ratio {row['ratio']:.2f}x | healthy {e['healthy']}/{n} vs {b['healthy']}/{n} "
+              f"(min fps {e['min_fps']:.1f} / {b['min_fps']:.1f}) | readers {100 * e['reader_cpu']:.0f}% / "
+              f"{100 * b['reader_cpu']:.0f}% CPU | floor {row['floor_packets_per_s']} pkt/s, "
+              f"{row['floor_bytes_per_s'] / 1e6:.1f} MB/s; embedded {row['embedded_us_per_packet']:.1f} us/packet",
+              flush=True)
+    healthy_ns = [r["cameras"] for r in rows if r["embedded"]["healthy"] == r["cameras"]]
+    largest = max(healthy_ns, default=0)
+    at = next((r for r in rows if r["cameras"] == largest), None)
+    summary = {"profile": PROFILE, "transport": TRANSPORT, "largest_healthy_n": largest,
+               "floor_at_largest": None if at is None else {"packets_per_s": at["floor_packets_per_s"],
+                                                            "bytes_per_s": at["floor_bytes_per_s"]},
+               "median_ratio": statistics.median(r["ratio"] for r in rows),
+               "load_avg_1m_at_end": os.getloadavg()[0]}
+    print(f"largest N with every camera healthy (embedded): {largest}; physical floor there: "
+          f"{summary['floor_at_largest']}; median ratio {summary['median_ratio']:.2f}x (target <= 0.5x)")
+    out = REPO / "results" / f"cameras-serving-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    write_json_atomic(out, {**stamp("cameras_serving_bench", 1), "summary": summary, "rows": rows,
+                            "method": {"windows": WINDOWS, "window_s": WINDOW_S, "sizes": SIZES,
+                                       "streams_per_reader_process": STREAMS_PER_READER}})
+    print(f"wrote {out}")
+    assert rows and all(r["embedded"]["healthy"] > 0 for r in rows)
