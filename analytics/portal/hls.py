@@ -43,7 +43,7 @@ def packager_args(url: str, out_dir: Path, s: HlsSettings) -> list[str]:
     """The ffmpeg command of one packager: RTSP in, HLS out, stream copy."""
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
     if url.startswith("rtsp://"):
-        args += ["-rtsp_transport", "tcp"]
+        args += ["-rtsp_transport", "tcp", "-analyzeduration", "500000", "-probesize", "200000"]
     elif Path(url).exists():        # a local file: play it as a live camera (development)
         args += ["-re", "-stream_loop", "-1"]
     args += ["-i", url, "-map", "0:v:0", "-c", "copy", "-f", "hls",

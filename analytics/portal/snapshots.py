@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def grab_args(source: str) -> list[str]:
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
     if source.startswith("rtsp://"):
-        args += ["-rtsp_transport", "tcp"]
+        args += ["-rtsp_transport", "tcp", "-analyzeduration", "500000", "-probesize", "200000"]  # ~1 s, not 3-6 s
     return args + ["-skip_frame", "nokey", "-i", source, "-map", "0:v:0", "-frames:v", "1",
                    "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "5", "pipe:1"]
 

@@ -56,9 +56,10 @@ def _caps(environment, **_kw) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner) or runner is None:
         return
-    t0 = time.monotonic()
-
     def watch():
+        while runner.state not in ("spawning", "running"):   # a master waits for its workers first
+            gevent.sleep(0.1)
+        t0 = time.monotonic()
         while True:
             gevent.sleep(0.25)
             if runner.stats.total.num_requests >= _cfg.max_requests:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ def locust_args(url: str, cfg: LoadConfig, prefix: Path, html: Path) -> list[str
     which Locust ignores under a shape and which would cut the CSV short)."""
     args = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "-H", url.rstrip("/"),
             "--csv", str(prefix), "--csv-full-history", "--html", str(html),
-            "--stop-timeout", "3", "--loglevel", "WARNING", "--only-summary"]
+            "--stop-timeout", "3", "--loglevel", os.environ.get("TILIK_LOCUST_LOGLEVEL", "WARNING"), "--only-summary"]
     if cfg.shape == "constant":
         args += ["-u", str(cfg.users), "-r", str(cfg.spawn_rate)]
     return args
@@ -167,10 +168,11 @@ def run_load(url: str, cfg: LoadConfig, out_dir: Path, *, workers: int = 0, i_ow
                                     f"see {log_path}", where=url)
             time.sleep(0.25)
         rc = master.popen.wait()
-        for p in procs.procs[1:]:          # workers leave when the master quits
+        grace = time.monotonic() + 3.0     # workers leave when the master quits; the rest are stopped by PID
+        for p in procs.procs[1:]:
             try:
-                p.popen.wait(timeout=10)
-            except Exception:
+                p.popen.wait(timeout=max(0.1, grace - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 pass
     wall = time.monotonic() - t0
     stats_csv = Path(f"{prefix}_stats.csv")

@@ -58,7 +58,7 @@ def test_master_with_two_workers(stack, stack_mod, tmp_path):
     run = run_load(stack.url, cfg, tmp_path / "dist", workers=2)
     log = (tmp_path / "dist" / "locust.log").read_text()
     assert run.returncode == 0, log[-2000:]
-    assert run.total.requests > 50 and run.total.failures == 0
+    assert run.total.requests > 20 and run.total.failures == 0
     assert {"groups", "cameras", "snapshot"} <= set(run.endpoints)
     assert not _locust_children()
     assert not (tmp_path / "dist" / "locust.pids").exists()
