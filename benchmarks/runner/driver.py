@@ -152,6 +152,11 @@ class ScenarioRun:
                 except Exception:      # stopping the others matters more than this error
                     log.exception("stopping %s failed", c.name)
             interrupted = ctx.stop.is_set()
+            costs: dict[str, Any] = {}
+            for c in self.components:
+                costs.update(getattr(c, "measured_costs", dict)())
+            if costs:
+                self.data["measured_costs"] = {"schema_version": 1, **costs}
             self.data["stop_reason"] = stop_reason if not interrupted else \
                 "interrupted: stopped on request; the results hold what was measured"
             self._save()

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 TARGET = 0.15
 AXIS_TO_SIM = {"cameras": "cameras", "sampling_fps": "analytic_fps", "viewers": "viewers"}
+BACKENDS = {"ultralytics": "torch", "onnx": "onnxruntime", "openvino": "openvino"}
 THIS_MACHINE = {"ingest": {"server": "local-2c"}, "portal": {"server": "local-2c"},
                 "nic": "nic-10g", "disk": "hdd-16tb"}
 
@@ -50,6 +51,10 @@ def run_as_scenario(results: dict[str, Any], scenario, step: dict[str, Any]):
         "slos": {**base.get("slos", {}), **sim_slos(results.get("slos", {}), float(load["sampling_fps"]))},
         "duration_s": min(float(base.get("duration_s", 600.0)), 600.0),
     })
+    if scenario.stack is not None:
+        det = scenario.stack.detector
+        base["detector"] = {**base.get("detector", {}), "input_size": det.imgsz, "max_batch": det.batch,
+                            "backend": BACKENDS.get(det.type, det.type)}
     return scenario.model_copy(update={"cameras": cams, "simulation": SimulationConfig.model_validate(base)})
 
 
