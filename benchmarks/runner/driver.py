@@ -183,6 +183,9 @@ class ScenarioRun:
                      f"viewers={step.viewers} (warm-up {run.warmup_s:g} s)")
         ctx.sleep(run.warmup_s)
         stats = ProcStats(ctx.clock)
+        for c in self.components:
+            if hasattr(c, "set_trial_duration"):
+                c.set_trial_duration(run.step_duration_s)
         for t in range(run.trials):
             if ctx.stop.is_set():
                 break

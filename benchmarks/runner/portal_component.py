@@ -1,0 +1,63 @@
+"""The portal as a run component (``analytics.portal.serve.PortalServer``), serving the fleet's cameras.
+
+It starts once with every camera of the fleet in its catalogue, its state under ``<run>/portal``,
+reading events from the stack's store when the stack is part of the run. The portal's own CPU and
+memory are measured by PID like every part; its latency is what the load component measures.
+"""
+from __future__ import annotations
+
+import logging
+
+from benchmarks.runconfig import StepLoad
+from benchmarks.runner.components import Component
+from benchmarks.runner.context import RunContext
+from common.netguard import free_port
+
+log = logging.getLogger(__name__)
+
+
+def available() -> tuple[bool, str]:
+    try:
+        import analytics.portal.serve  # noqa: F401
+    except ImportError as e:
+        return False, f"analytics.portal.serve cannot be imported ({e})"
+    return True, ""
+
+
+class PortalComponent(Component):
+    name = "portal"
+
+    def __init__(self, scenario, options, others: list[Component]) -> None:
+        super().__init__()
+        self.config = scenario.portal
+        self.free_ports = options.free_ports
+        self.fleet = next((c for c in others if c.name == "fleet"), None)
+        self.stack = next((c for c in others if c.name == "stack"), None)
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def _start(self, ctx: RunContext, peak: StepLoad) -> None:
+        from analytics.portal.catalogue import camera_records
+        from analytics.portal.serve import PortalServer
+        if self.fleet is None:
+            raise RuntimeError("the portal needs the camera fleet in the run")
+        update = {"state_dir": str((ctx.run_dir / "portal").resolve())}
+        if self.free_ports:
+            update["port"] = free_port(self.config.host)
+        if self.stack is not None:
+            update["events_dsn"] = self.stack.config.store
+        cfg = self.config.model_copy(update=update)
+        self.server = PortalServer(cfg, camera_records(self.fleet.cameras))
+        self.server.start(timeout=60)
+
+    def pids(self) -> list[int]:
+        own = [self.server.proc.pid] if self.server is not None else []
+        return sorted(set(super().pids()) | set(own))
+
+    def _stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
