@@ -71,10 +71,10 @@ class LoadConfig(StrictModel):
     spawn_rate: float = Field(10.0, gt=0, le=1000, description="users started per second (constant run)")
     run_time_s: float = Field(120.0, gt=0, le=MAX_RUN_TIME_S, description="hard stop of the run")
     max_requests: int = Field(1_000_000, ge=1, le=MAX_REQUESTS, description="hard stop after this many requests")
-    weights: dict[Literal["citizen", "operator", "rt_head", "browser"], int] = Field(
+    weights: dict[Literal["citizen", "operator", "rt_head", "browser", "viewer"], int] = Field(
         default_factory=lambda: {"citizen": 1},
         description="relative numbers of each kind of user (e.g. citizen 90, operator 5, rt_head 5); "
-                    "browser: catalogue and snapshots only, no live view")
+                    "browser: catalogue and snapshots only; viewer: live view only")
     citizen_watch_s: float = Field(20.0, gt=0, le=3600, description="how long a citizen follows a live view")
     operator_wall_s: float = Field(20.0, gt=0, le=3600, description="how long an operator watches the wall")
     wall_size: int = Field(16, ge=1, le=64, description="streams on an operator's video wall")

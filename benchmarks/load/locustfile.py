@@ -16,7 +16,7 @@ from locust.runners import WorkerRunner
 
 from benchmarks.load.settings import current_config
 from benchmarks.load.shapes import TICKS
-from benchmarks.load.users import Browser, Citizen, Operator, RTHead
+from benchmarks.load.users import Browser, Citizen, Operator, RTHead, Viewer
 
 log = logging.getLogger(__name__)
 _cfg = current_config()
@@ -26,7 +26,8 @@ Citizen.weight = _cfg.weights.get("citizen", 0)
 Operator.weight = _cfg.weights.get("operator", 0)
 RTHead.weight = _cfg.weights.get("rt_head", 0)
 Browser.weight = _cfg.weights.get("browser", 0)
-for _cls in (Citizen, Operator, RTHead, Browser):
+Viewer.weight = _cfg.weights.get("viewer", 0)
+for _cls in (Citizen, Operator, RTHead, Browser, Viewer):
     if _cls.weight == 0:
         _cls.abstract = True      # not spawned at all
 del _cls                          # a module-level User name would be picked up as a user class

@@ -158,6 +158,17 @@ class Browser(PortalUser):
             self.snapshot(cam)
 
 
+class Viewer(PortalUser):
+    """A live viewer only: opens one camera and follows it (for the number of HLS viewers sustained)."""
+
+    @task
+    def live(self) -> None:
+        hot = self.cfg.hot_cameras
+        cam = random.choice(hot) if hot and random.random() < self.cfg.hot_share else self.any_camera()
+        if cam:
+            self.watch([cam], self.cfg.citizen_watch_s)
+
+
 class Operator(PortalUser):
     """Watches a 16-stream video wall and queries events."""
 
