@@ -20,6 +20,10 @@ from simulator.costs import PORTAL_SERVICE_CV, ServiceParams, decode_load
 from simulator.stations import batch_station, fcfs_multiserver, lognormal_factors
 from simulator.theory import allen_cunneen_wait
 
+# Camera clocks differ: each camera's frame rate is off by up to this share (uniform), so the phases of
+# periodic cameras drift past each other within the hour instead of freezing one arrival pattern.
+CLOCK_TOLERANCE = 0.001
+
 ENDPOINTS = ("hls_playlist", "hls_segment", "camera_list", "events", "snapshot")
 
 
@@ -47,14 +51,28 @@ class PortalOutcome:
     events: int
 
 
+def camera_clocks(counts: list[int], p: ServiceParams, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per shard class: each camera's first sampling instant and its own sampling period.
+
+    Both models draw their cameras here, in this order, so that the same seed gives them the same
+    cameras (a paired comparison).
+    """
+    out = []
+    for c, n in zip(p.shard, counts):
+        drift = 1.0 + rng.uniform(-CLOCK_TOLERANCE, CLOCK_TOLERANCE, n)
+        periods = (c.sample_every / c.fps) / drift
+        out.append((rng.uniform(0.0, 1.0, n) * periods, periods))
+    return out
+
+
 def sample_times(p: ServiceParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sampling instants of every camera of the busiest shard, with each frame's decode time."""
     times, decode = [], []
-    for c in p.shard:
-        period = c.sample_every / c.fps
-        phases = rng.uniform(0.0, period, c.cameras)        # random phase per camera
-        k = np.arange(int(np.ceil(p.duration_s / period)))
-        t = (phases[:, None] + k[None, :] * period).ravel()
+    for c, (phases, periods) in zip(p.shard, camera_clocks([c.cameras for c in p.shard], p, rng)):
+        if c.cameras == 0:
+            continue
+        k = np.arange(int(np.ceil(p.duration_s / periods.min())))
+        t = (phases[:, None] + k[None, :] * periods[:, None]).ravel()
         t = t[t < p.duration_s]
         times.append(t)
         decode.append(np.full(t.shape, c.decode_s))
@@ -66,6 +84,7 @@ def sample_times(p: ServiceParams, rng: np.random.Generator) -> tuple[np.ndarray
 def simulate_detector(p: ServiceParams, rng: np.random.Generator) -> DetectorOutcome:
     rate, mean_decode, u_dec = decode_load(p)
     t, dec = sample_times(p, rng)
+    factor_rng = np.random.default_rng(rng.integers(2**63))   # batch-time noise, drawn in batch order
     if len(t) == 0:
         return DetectorOutcome(np.empty(0), 0, 0, 0.0, 0.0, 0, 0.0, 0.0, 0)
     keep_share = 1.0
@@ -80,7 +99,7 @@ def simulate_detector(p: ServiceParams, rng: np.random.Generator) -> DetectorOut
     order = np.argsort(ready, kind="stable")
     ready, t, keep = ready[order], t[order], keep[order]
     arrivals = ready[keep]
-    factors = lognormal_factors(rng, len(arrivals) + 1, p.detector_cv)
+    factors = lognormal_factors(factor_rng, len(arrivals) + 1, p.detector_cv)
     run = batch_station(arrivals, p.detector_workers, p.batch_s, p.max_batch, p.max_lag_s, factors)
     sample_t = t[keep]
     measured = sample_t >= p.warmup_s

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simulator.aggregate import (DetectorOutcome, PortalOutcome, portal_outcome, portal_requests,
+from simulator.aggregate import (DetectorOutcome, camera_clocks, PortalOutcome, portal_outcome, portal_requests,
                                  portal_service_times)
 from simulator.costs import ServiceParams
 from simulator.hardware import HardwareSet
@@ -33,6 +33,7 @@ class _Ingest:
         self.waits: list[float] = []
         self.max_queue = 0
         self.frames = 0
+        self.factors = iter(())
 
     def camera(self, fps: float, every: int, decode_s: float, phase: float, offset: int):
         env, p = self.env, self.p
@@ -56,7 +57,7 @@ class _Ingest:
             i += 1
 
     def _factor(self) -> float:
-        return float(lognormal_factors(self.rng, 1, self.p.detector_cv)[0])
+        return next(self.factors)
 
     def worker(self):
         env, p = self.env, self.p
@@ -106,15 +107,19 @@ def simulate_fine(p: ServiceParams, w: Workload, hw: HardwareSet,
                   rng: np.random.Generator) -> tuple[DetectorOutcome, PortalOutcome]:
     env = simpy.Environment()
     servers = [_Ingest(env, p, rng) for _ in range(hw.ingest_count)]
-    by_name = {c.name: c for c in p.shard}
-    for load in w.classes:
-        sc = by_name.get(load.name)
-        if sc is None:
-            continue
-        for j in range(load.online):                     # round-robin over servers
-            srv = servers[j % len(servers)]
-            env.process(srv.camera(sc.fps, sc.sample_every, sc.decode_s, rng.uniform(0, 1 / sc.fps),
-                                   int(rng.integers(0, sc.sample_every))))
+    n = len(servers)
+    onlines = {c.name: c.online for c in w.classes}
+    for k, srv in enumerate(servers):          # round-robin: camera j of a class goes to server j % n
+        counts = [len(range(k, onlines[c.name], n)) for c in p.shard]
+        clocks = camera_clocks(counts, p, rng)
+        for sc, (phases, periods) in zip(p.shard, clocks):
+            for phase, period in zip(phases.tolist(), periods.tolist()):
+                fps = sc.sample_every / period
+                offset = int(phase * fps)      # the sampled frame index within the first period
+                env.process(srv.camera(fps, sc.sample_every, sc.decode_s, phase - offset / fps, offset))
+        bound = sum(len(ph) * (int(p.duration_s / per.min()) + 2) for ph, per in clocks) + 1
+        srv.factors = iter(lognormal_factors(np.random.default_rng(rng.integers(2**63)), bound,
+                                             p.detector_cv).tolist())
     for srv in servers:
         for _ in range(p.detector_workers):
             env.process(srv.worker())

@@ -15,10 +15,23 @@ from simulator.model import resolve_hardware, simulate_workload, split_scenario
 from simulator.workload import AXES, build_workload
 
 
+PROBE_S = 300.0     # simulated seconds per knee probe (load is constant within the hour but for spikes)
+
+
 def _ok(scenario: Any, cal: Calibration, hw: HardwareSet | None, axis: str, factor: float, seed: int) -> bool:
     cameras, cfg, _ = split_scenario(scenario)
-    w = build_workload(cameras, cfg).scaled(axis, factor)
+    w = probe_window(build_workload(cameras, cfg)).scaled(axis, factor)
     return simulate_workload(w, cal, resolve_hardware(cfg, hw), np.random.default_rng(seed)).slo_ok
+
+
+def probe_window(w):
+    """The probe window: the busiest PROBE_S seconds of viewers (so that spikes count)."""
+    if w.duration_s <= PROBE_S:
+        return w
+    minutes = int(np.ceil(PROBE_S / 60.0))
+    start = int(np.argmax(np.convolve(w.viewers, np.ones(minutes), mode="valid")))
+    from dataclasses import replace
+    return replace(w, duration_s=PROBE_S, viewers=w.viewers[start:start + minutes])
 
 
 def find_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None, *,
@@ -66,6 +79,7 @@ def predict_knee(calibration: Calibration, axis: str, steps: Sequence[float], *,
     if now <= 0:
         raise ValueError(f"the scenario has no {axis} to scale")
     hw = resolve_hardware(cfg, hardware)
+    base = probe_window(base)
     for value in steps:
         w = base.scaled(axis, value / now)
         if not simulate_workload(w, calibration, hw, np.random.default_rng(seed)).slo_ok:

@@ -8,6 +8,7 @@ import numpy as np
 
 from simulator.calibration import Calibration
 from simulator.model import resolve_hardware, simulate_workload, split_scenario
+from simulator.knee import probe_window
 from simulator.workload import AXES, build_workload
 
 FACTORS = (0.5, 1.0, 1.5, 2.0, 3.0)
@@ -17,7 +18,7 @@ def sensitivity(scenario: Any, cal: Calibration, factors=FACTORS, seed: int = 0)
     """axis -> binding latency ratio (p95 / SLO, worst of the three latencies) at each factor."""
     cameras, cfg, _ = split_scenario(scenario)
     hw = resolve_hardware(cfg, None)
-    base = build_workload(cameras, cfg)
+    base = probe_window(build_workload(cameras, cfg))
     out: dict[str, list[float]] = {}
     for axis in AXES:
         out[axis] = [simulate_workload(base.scaled(axis, f), cal, hw, np.random.default_rng(seed))

@@ -54,6 +54,11 @@ class Workload:
     def ingest_bps(self) -> float:
         return sum(c.online * c.bitrate_kbps * 1000.0 for c in self.classes)
 
+    def window(self, seconds: float) -> "Workload":
+        """The same hour, simulated for at most ``seconds`` (for searches that probe many loads)."""
+        minutes = max(1, int(math.ceil(min(seconds, self.duration_s) / 60.0)))
+        return replace(self, duration_s=min(seconds, self.duration_s), viewers=self.viewers[:minutes])
+
     def scaled(self, axis: str, factor: float) -> "Workload":
         if axis == "cameras":
             return replace(self, classes=tuple(replace(c, online=int(round(c.online * factor)),

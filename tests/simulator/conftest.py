@@ -4,12 +4,14 @@ import copy
 
 import pytest
 
+# Small enough for the fine-grained model: one ingest server (the aggregated model's shard), 124 cameras.
 SMALL = {"name": "small", "seed": 1, "cameras": {"classes": [
-    {"name": "rt", "count": 32, "group": "CCTV RT", "profile": "rt-360p10"},
-    {"name": "atcs", "count": 8, "group": "ATCS", "profile": "atcs-720p15"}]},
-    "simulation": {"analytic_fps": {"rt": 1.0, "atcs": 2.5}, "duration_s": 240,
-                   "viewers": {"peak_concurrent": 100},
-                   "hardware": {"ingest": {"server": "cpu-16c", "count": 2, "detector_cores": 4},
+    {"name": "rt", "count": 120, "group": "CCTV RT",
+     "profile": {"width": 640, "height": 360, "fps": 5, "bitrate_kbps": 256, "gop": 10}},
+    {"name": "atcs", "count": 4, "group": "ATCS", "profile": "atcs-720p15"}]},
+    "simulation": {"analytic_fps": {"rt": 1.0, "atcs": 2.5}, "duration_s": 120,
+                   "viewers": {"peak_concurrent": 100}, "detector": {"input_size": 320},
+                   "hardware": {"ingest": {"server": "cpu-16c", "count": 1, "detector_cores": 12},
                                 "portal": {"server": "cpu-16c", "count": 1}, "nic": "nic-10g",
                                 "disk": "hdd-16tb"}}}
 
