@@ -20,6 +20,9 @@ class SLOConfig(StrictModel):
 
     min_analysed_fps: float | None = Field(
         None, gt=0, description="minimum analysed frames per second of the worst online camera")
+    min_analysed_share: float | None = Field(
+        None, gt=0, le=1, description="minimum analysed fps of the worst online camera, as a share of the "
+                                      "step's sampling fps (0.9: at most 10% of sampled frames lost)")
     analytics_lag_p95_s: float | None = Field(
         None, gt=0, description="maximum p95 end-to-end analytics lag (frame capture to event stored), seconds")
     viewer_p95_ms: float | None = Field(

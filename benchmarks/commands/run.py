@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 from pathlib import Path
 
-from benchmarks.runner.context import RunContext
+from benchmarks.runner.context import RunContext, stop_on_sigint
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
 from common.errors import ExitCode
@@ -61,16 +59,8 @@ def run(args: argparse.Namespace) -> int:
     ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
     runner = ScenarioRun(scenario, args.scenario, options, ctx)
 
-    def on_sigint(signum, frame):
-        print("\nstopping (Ctrl-C again to abort at once) ...", file=sys.stderr, flush=True)
-        ctx.stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with stop_on_sigint(ctx):
         data = runner.execute()
-    finally:
-        signal.signal(signal.SIGINT, previous)
     print_summary(data)
     print(f"results: {runner.run_dir / 'results.json'}")
     if not data["complete"]:

@@ -1,6 +1,8 @@
 """One explicit context object per run: clock, random generator, metrics sink, stop event, progress."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,3 +49,18 @@ class RunContext:
     def sleep(self, seconds: float) -> bool:
         """Wait, waking early on stop. Returns True if the full time passed."""
         return not self.stop.wait(max(0.0, seconds))
+
+
+@contextlib.contextmanager
+def stop_on_sigint(ctx: RunContext):
+    """While inside: the first Ctrl-C sets ``ctx.stop`` (the run ends cleanly, keeping its results);
+    a second one interrupts at once."""
+    def on_sigint(signum, frame):
+        ctx.progress("stopping (Ctrl-C again to abort at once) ...")
+        ctx.stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield ctx
+    finally:
+        signal.signal(signal.SIGINT, previous)

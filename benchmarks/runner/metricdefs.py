@@ -18,6 +18,7 @@ class MetricDef:
 METRICS: dict[str, MetricDef] = {m.name: m for m in [
     MetricDef("analysed_fps_min", "fps", False),
     MetricDef("analysed_fps_mean", "fps", False),
+    MetricDef("analysed_share_min", "share", False),
     MetricDef("analytics_lag_p95_s", "s", True),
     MetricDef("dropped_share", "share", True),
     MetricDef("count_error", "share", True),
@@ -38,6 +39,7 @@ PREFIXES = {"cpu_pct.": MetricDef("cpu_pct", "% of one core", True),
 # SLO name -> (metric, "max" | "min")
 SLO_METRICS: dict[str, tuple[str, str]] = {
     "min_analysed_fps": ("analysed_fps_min", "min"),
+    "min_analysed_share": ("analysed_share_min", "min"),
     "analytics_lag_p95_s": ("analytics_lag_p95_s", "max"),
     "viewer_p95_ms": ("viewer_p95_ms", "max"),
     "portal_error_rate": ("portal_error_rate", "max"),

@@ -29,8 +29,13 @@ def sim_slos(slos: dict[str, float], sampling_fps: float) -> dict[str, float]:
         out["frame_to_event_p95_s"] = slos["analytics_lag_p95_s"]
     if "viewer_p95_ms" in slos:
         out["api_p95_ms"] = slos["viewer_p95_ms"]
+    drops = []
     if "min_analysed_fps" in slos:
-        out["max_frame_drop"] = max(0.0, min(1.0, 1.0 - slos["min_analysed_fps"] / sampling_fps))
+        drops.append(1.0 - slos["min_analysed_fps"] / sampling_fps)
+    if "min_analysed_share" in slos:
+        drops.append(1.0 - slos["min_analysed_share"])
+    if drops:
+        out["max_frame_drop"] = max(0.0, min(1.0, min(drops)))
     return out
 
 

@@ -133,6 +133,7 @@ class StackComponent(Component):
         out: dict[str, Any] = {
             "analysed_fps_min": round(min(fps), 3) if fps else 0.0,
             "analysed_fps_mean": round(float(np.mean(fps)), 3) if fps else 0.0,
+            "analysed_share_min": round(min(fps) / self.current[1], 3) if fps and self.current else 0.0,
             "dropped_share": round(dropped / sampled, 4) if sampled else 0.0,
             "stream_loss": round(lost / n, 4),
         }
