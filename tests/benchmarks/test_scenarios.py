@@ -11,7 +11,7 @@ from benchmarks.scenario import load_scenario
 import yaml
 
 SCENARIOS = sorted(p for p in (Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml")
-                   if "cameras" in (yaml.safe_load(p.read_text()) or {}))      # not the load mapping files
+                   if "name" in (yaml.safe_load(p.read_text()) or {}))      # not the load mapping files
 MINE = ["semarang-2021", "semarang-2024", "jalan-pahlawan-demo", "flood-night", "smoke"]
 
 
