@@ -45,9 +45,10 @@ class PortalOutcome:
     api_s: np.ndarray          # API sojourn times after warm-up
     utilisation: float
     mean_queue: float
-    playlist_s: np.ndarray     # sojourn of playlist and segment requests, with their arrival times
-    segment_s: np.ndarray
-    hls_times: np.ndarray
+    playlist_s: np.ndarray     # sojourn of playlist requests, and their arrival times
+    playlist_t: np.ndarray
+    segment_s: np.ndarray      # sojourn of segment requests, and their arrival times
+    segment_t: np.ndarray
     events: int
 
 
@@ -189,9 +190,20 @@ def portal_outcome(p: ServiceParams, t: np.ndarray, kinds: np.ndarray, svc: np.n
     simulated_s = min(window_s, 60.0) / 60.0 * p.duration_s
     util = float(svc.sum() / (p.portal_cores * simulated_s))
     lam = after.sum() / max(simulated_s * (1 - (0.1 if window_s < 60 else 0)) - p.warmup_s, 1e-9)
-    hls = kinds <= 1
+    pl, sg = kinds == 0, kinds == 1
     return PortalOutcome(soj[api], util, float(lam * waits[after].mean()) if after.any() else 0.0,
-                         soj[kinds == 0], soj[kinds == 1], t[hls], len(t))
+                         soj[pl], t[pl], soj[sg], t[sg], len(t))
+
+
+def _sample_in_minute(values: np.ndarray, times: np.ndarray, m: int, n: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """n draws among the requests of minute m (all requests if that minute has none)."""
+    lo, hi = np.searchsorted(times, [60.0 * m, 60.0 * (m + 1)])
+    if hi <= lo:
+        lo, hi = 0, len(values)
+    if hi <= lo:
+        return np.zeros(n)
+    return values[rng.integers(lo, hi, n)]
 
 
 def viewer_starts(p: ServiceParams, portal: PortalOutcome, egress_util: np.ndarray,
@@ -201,7 +213,6 @@ def viewer_starts(p: ServiceParams, portal: PortalOutcome, egress_util: np.ndarr
     Returns (start times of admitted viewers, sessions begun, sessions refused for lack of egress).
     """
     started, refused, total = [], 0, 0
-    pl, sg = portal.playlist_s, portal.segment_s
     for m, v in enumerate(p.viewers_per_server):
         span = min(60.0, p.duration_s - 60.0 * m)
         if span <= 0 or 60.0 * m + span <= p.warmup_s:
@@ -216,8 +227,8 @@ def viewer_starts(p: ServiceParams, portal: PortalOutcome, egress_util: np.ndarr
             u = 0.999
         if n == 0:
             continue
-        a = pl[rng.integers(0, len(pl), n)] if len(pl) else np.zeros(n)
-        b = sg[rng.integers(0, len(sg), n)] if len(sg) else np.zeros(n)
+        a = _sample_in_minute(portal.playlist_s, portal.playlist_t, m, n, rng)
+        b = _sample_in_minute(portal.segment_s, portal.segment_t, m, n, rng)
         transfer = max(p.segment_bits / p.downlink_bps, p.segment_bits / (p.server_egress_bps * (1.0 - u)))
         started.append(a + b + transfer)
     return (np.concatenate(started) if started else np.empty(0)), total, refused

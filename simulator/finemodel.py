@@ -103,8 +103,8 @@ def _portal_server(env: simpy.Environment, p: ServiceParams, t: np.ndarray, svc:
     env.process(source())
 
 
-def simulate_fine(p: ServiceParams, w: Workload, hw: HardwareSet,
-                  rng: np.random.Generator) -> tuple[DetectorOutcome, PortalOutcome]:
+def simulate_fine(p: ServiceParams, w: Workload, hw: HardwareSet, rng: np.random.Generator,
+                  portal_rng: np.random.Generator) -> tuple[DetectorOutcome, PortalOutcome]:
     env = simpy.Environment()
     servers = [_Ingest(env, p, rng) for _ in range(hw.ingest_count)]
     n = len(servers)
@@ -125,8 +125,8 @@ def simulate_fine(p: ServiceParams, w: Workload, hw: HardwareSet,
             env.process(srv.worker())
     portal_runs = []
     for _ in range(hw.portal_count):
-        t, kinds = portal_requests(p, rng)
-        svc = portal_service_times(p, kinds, rng)
+        t, kinds = portal_requests(p, portal_rng)
+        svc = portal_service_times(p, kinds, portal_rng)
         waits = np.zeros(len(t))
         _portal_server(env, p, t, svc, waits)
         portal_runs.append((t, kinds, svc, waits))
@@ -152,6 +152,8 @@ def simulate_fine(p: ServiceParams, w: Workload, hw: HardwareSet,
     waits = np.concatenate([r[3] for r in portal_runs])
     out = portal_outcome(p, t, kinds, svc, waits)
     # utilisation and mean queue are per server: average over the tier
+    order_pl, order_sg = np.argsort(out.playlist_t), np.argsort(out.segment_t)
     portal = PortalOutcome(out.api_s, out.utilisation / hw.portal_count, out.mean_queue / hw.portal_count,
-                           out.playlist_s, out.segment_s, out.hls_times, out.events)
+                           out.playlist_s[order_pl], out.playlist_t[order_pl], out.segment_s[order_sg],
+                           out.segment_t[order_sg], out.events)
     return det, portal

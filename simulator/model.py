@@ -116,13 +116,14 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
     egress = egress_bps(w, cal.hls.ts_overhead_ratio)
     egress_cap = hw.portal_count * p.server_egress_bps
     egress_util = egress / egress_cap
+    det_rng, portal_rng = rng.spawn(2)       # the same streams in both models: paired comparisons
     if fine:
         from simulator.finemodel import simulate_fine
-        det, portal = simulate_fine(p, w, hw, rng)
+        det, portal = simulate_fine(p, w, hw, det_rng, portal_rng)
         model = "fine (SimPy, event per frame and request, every server)"
     else:
-        det = aggregate.simulate_detector(p, rng)
-        portal = aggregate.simulate_portal(p, rng)
+        det = aggregate.simulate_detector(p, det_rng)
+        portal = aggregate.simulate_portal(p, portal_rng)
         model = "aggregated (busiest shard, per batch)"
     starts, sessions, refused = aggregate.viewer_starts(p, portal, egress_util, rng)
     ingest = ingest_bps(w)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from benchmarks.cli import main
+
+
+def _write(tmp_path, scenario) -> str:
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    return str(path)
+
+
+def test_simulate_prints_figures_and_draws_the_plot(tmp_path, small, capsys):
+    path = _write(tmp_path, small)
+    assert main(["simulate", path, "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    for word in ("utilisation:", "detector", "latency (s)", "frame_to_event", "drops:", "knee (cameras)"):
+        assert word in out
+    result = json.loads((tmp_path / "out" / "small-simulation.json").read_text())
+    assert result["kind"] == "simulation" and result["machine_info"] and result["sensitivity"]["viewers"]
+    assert (tmp_path / "out" / "small-sensitivity.png").stat().st_size > 1000
+
+
+def test_size_prints_bom_cost_and_binding(tmp_path, small, capsys):
+    path = _write(tmp_path, small)
+    assert main(["size", path, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "bill of materials" in out and "total" in out and "binding resource:" in out
+
+
+def test_unknown_hardware_exits_2_naming_it(tmp_path, small, capsys):
+    small["simulation"]["hardware"]["ingest"]["gpu"] = "voodoo2"
+    small["simulation"]["hardware"]["ingest"]["gpus_per_server"] = 1
+    assert main(["simulate", _write(tmp_path, small), "--no-plot", "--out", str(tmp_path)]) == 2
+    assert "unknown GPU 'voodoo2'; the catalogue has: t4" in capsys.readouterr().err
+
+
+def test_wrong_calibration_version_exits_2(tmp_path, small, capsys):
+    bad = tmp_path / "cal.json"
+    bad.write_text(json.dumps({"schema_version": 99}))
+    assert main(["simulate", _write(tmp_path, small), "--calibration", str(bad), "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "schema_version is 99" in err
+
+
+def test_unmeetable_slo_exits_2_with_shortfall(tmp_path, small, capsys):
+    small["simulation"]["slos"] = {"viewer_start_p95_s": 0.01}
+    assert main(["size", _write(tmp_path, small), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "viewer start p95 <= 0.01 s" in err and "over" in err
