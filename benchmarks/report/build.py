@@ -116,7 +116,9 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
                                     duration=_fmt(run.get("step_duration_s", "?")),
                                     warmup=_fmt(run.get("warmup_s", "?")),
                                     fail=_share(run.get("fail_fraction"))), t("method_3")],
-        "parts": [{"name": k, "state": v, "wired": v == "wired"} for k, v in data.get("wired", {}).items()],
+        "parts": [{"name": k, "text": t("part_wired") if v == "wired" else t("part_not_declared")
+                   if v == "not declared in the scenario" else f"{t('part_absent')} ({v})"}
+                  for k, v in data.get("wired", {}).items()],
         "sources": sources,
         "footer": t("footer", version=_version()),
     }
