@@ -43,6 +43,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=run_evaluate)
 
+    c = msub.add_parser("card", help="evaluate weights trained elsewhere (e.g. on a GPU machine) and write "
+                        "the model card")
+    c.add_argument("--weights", default="models/tilik-yolov8n.pt")
+    c.add_argument("--data", required=True, help="the dataset folder it was trained on (its val split is used)")
+    c.add_argument("--imgsz", type=int, default=320)
+    c.add_argument("--epochs", type=int, required=True, help="epochs it was trained for")
+    c.add_argument("--batch", type=int, default=16)
+    c.add_argument("--trained-on", default="cpu", help="where it was trained, for the card (e.g. 'cuda H100')")
+    c.add_argument("--train-s", type=float, default=0.0, help="training time in seconds, for the card")
+    c.add_argument("--card", default="models/MODEL_CARD.md")
+    c.set_defaults(func=run_card)
+
     x = msub.add_parser("export", help="export .pt weights to ONNX or OpenVINO (dynamic batch and size)")
     x.add_argument("--weights", default="models/tilik-yolov8n.pt")
     x.add_argument("--format", choices=["onnx", "openvino"], required=True)
@@ -64,7 +76,7 @@ def run_dataset(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from analytics.training.train import model_card, train
+    from analytics.training.train import train
     if args.epochs < 1:
         raise InputError("epochs must be >= 1", where="--epochs")
     facts = train(Path(args.data), args.epochs, args.imgsz, args.device, Path(args.out), batch=args.batch,
@@ -76,15 +88,39 @@ def run_train(args: argparse.Namespace) -> int:
                                                    str(args.imgsz), "--batch", str(args.batch), "--device",
                                                    args.device, "--out", args.out]))
     card = Path(args.card)
-    card.parent.mkdir(parents=True, exist_ok=True)
-    tmp = card.with_name(card.name + ".tmp")
-    tmp.write_text(model_card(facts, cmd))
-    tmp.replace(card)
-    (Path(args.out).with_suffix(".json")).write_text(json.dumps(facts, indent=1))
+    _write_card(facts, cmd, card, Path(args.out))
     print(f"weights {args.out}: mAP50 {facts['mAP50']:.3f}, mAP50-95 {facts['mAP50_95']:.3f} on the held-out "
           f"set ({facts['epochs']} epochs, imgsz {facts['imgsz']}, {facts['train_s']:.0f} s)")
     print("  per class mAP50: " + ", ".join(f"{k} {v:.3f}" for k, v in facts["per_class_mAP50"].items()))
     print(f"model card: {card}")
+    return 0
+
+
+def _write_card(facts: dict, cmd: str, card: Path, weights: Path) -> None:
+    from analytics.training.train import model_card
+    card.parent.mkdir(parents=True, exist_ok=True)
+    tmp = card.with_name(card.name + ".tmp")
+    tmp.write_text(model_card(facts, cmd))
+    tmp.replace(card)
+    weights.with_suffix(".json").write_text(json.dumps(facts, indent=1))
+
+
+def run_card(args: argparse.Namespace) -> int:
+    from analytics.detect.factory import check_weights
+    from analytics.training.train import evaluate
+    w = check_weights(args.weights, "--weights")
+    data = Path(args.data)
+    m = evaluate(w, data, args.imgsz, "cpu")
+    summary = json.loads((data / "dataset.json").read_text()) if (data / "dataset.json").is_file() else {}
+    facts = {"weights": str(args.weights), "arch": "yolov8n.yaml", "epochs": args.epochs, "imgsz": args.imgsz,
+             "batch": args.batch, "device": args.trained_on, "train_s": round(args.train_s, 1), "dataset": summary, **m}
+    imgs = summary.get("images", {})
+    cmd = (f"tilikbench model dataset --out {args.data} --images {imgs.get('train', 0) + imgs.get('val', 0)} "
+           f"--imgsz {summary.get('imgsz', args.imgsz)} --seed {summary.get('seed', 0)}\n"
+           f"tilikbench model train --data {args.data} --epochs {args.epochs} --imgsz {args.imgsz} "
+           f"--batch {args.batch} --device 0 --out {args.weights}")
+    _write_card(facts, cmd, Path(args.card), Path(args.weights))
+    print(f"{w}: mAP50 {m['mAP50']:.3f}, mAP50-95 {m['mAP50_95']:.3f} on the held-out split; card {args.card}")
     return 0
 
 

@@ -40,12 +40,14 @@ def fleet(tmp_path_factory):
         yield f
 
 
-def stack_config(store: str, batch: int = 8, **kw) -> StackConfig:
+def stack_config(store: str, batch: int = 8, queue: int = 150, **kw) -> StackConfig:
+    """Sampled at 5 fps; a deep queue so that a busy machine delays analysis instead of dropping frames
+    (accuracy is measured here; capacity is the benchmarks' business)."""
     rules = [{"type": "line_count"}, {"type": "illegal_parking", "min_dwell_s": PARK_MIN_S}]
     return StackConfig.model_validate({
         "workers": 1, "store": store, "stats_interval_s": 0.5,
         "detector": {"type": "ultralytics", "weights": str(WEIGHTS), "imgsz": 320, "batch": batch},
-        "classes": [{"name": n, "decode": "sampled", "sample_fps": 5, "queue": 8, "rules": rules}
+        "classes": [{"name": n, "decode": "sampled", "sample_fps": 5, "queue": queue, "rules": rules}
                     for n in ("atcs", "rt")], **kw})
 
 
@@ -59,15 +61,18 @@ def worker_snapshot(stack: Stack, i: int = 0) -> dict | None:
 
 
 def wait_loop_done(stack: Stack, cams: list[StackCamera], timeout: float, loop: int = 0) -> dict:
-    """Until every camera of the current worker process has finished clip loop ``loop`` (and ended its
-    tracks: the next loop has run for a few seconds)."""
+    """Until every camera of the current worker process has analysed clip loop ``loop`` (and ended its
+    tracks: 3 s of the next loop analysed too). Sampled at 5 fps: every second frame."""
     deadline = time.monotonic() + timeout
-    need = {c.id: (loop + 1) * c.clip_frames + 3 * int(c.fps) for c in cams}
+    need = {c.id: ((loop + 1) * c.clip_frames + 3 * int(c.fps)) // 2 for c in cams}
     snap = None
     while time.monotonic() < deadline:
         snap = worker_snapshot(stack)
-        if snap and all(snap["cameras"][cid]["frames_in"] >= n for cid, n in need.items()):
-            return snap
+        if snap:
+            dropped = {cid: s["dropped"] for cid, s in snap["cameras"].items() if s["dropped"]}
+            assert not dropped, f"frames dropped (machine too busy for this test): {dropped}"
+            if all(snap["cameras"][cid]["frames_analysed"] >= n for cid, n in need.items()):
+                return snap
         time.sleep(0.5)
     raise AssertionError(f"loop {loop} not finished in {timeout:.0f} s: {json.dumps(snap)[:2000]}\n"
                          f"{stack.worker_log(0)[-2000:]}")
@@ -129,7 +134,7 @@ def test_killed_worker_restarts_with_no_event_lost_or_duplicated(fleet, tmp_path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:           # mid-loop, after some events are stored
             snap = worker_snapshot(stack)
-            if snap and store.count() >= 2 and min(s["frames_in"] for s in snap["cameras"].values()) > 60:
+            if snap and store.count() >= 2 and min(s["frames_analysed"] for s in snap["cameras"].values()) > 30:
                 break
             time.sleep(0.3)
         before = {c.id: loop_keys(store, c.id) for c in cams}
