@@ -103,7 +103,8 @@ class FleetConfig(StrictModel):
     hls_port: int = Field(8888, ge=1, le=65535, description="HLS port (mediamtx backend)")
     metrics_port: int = Field(9998, ge=1, le=65535, description="Prometheus metrics port (mediamtx backend)")
     rtp_port: int = Field(8000, ge=1, le=65534, description="mediamtx backend: UDP RTP port (RTCP is the next one)")
-    max_threads: int = Field(64, ge=1, le=4096, description="embedded server: RTSP client thread pool size")
+    max_threads: int = Field(256, ge=1, le=4096,
+                             description="embedded server: RTSP client thread pool size (too few: readers time out)")
     classes: list[CameraClass] = Field(default_factory=list, description="camera classes")
     impairments: list[Impairment] = Field(default_factory=list, description="faults applied on schedule")
     shard: ShardSpec = Field(default_factory=ShardSpec, description="which part of the camera list this host serves")

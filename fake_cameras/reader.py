@@ -39,8 +39,13 @@ class StreamStats:
     error: str | None
 
 
-def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s: float = 20.0) -> StreamStats:
-    """Demux one RTSP stream until the monotonic time ``stop_at``; never decodes."""
+def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s: float = 20.0,
+                open_wait_s: float = 0.0) -> StreamStats:
+    """Demux one RTSP stream until the monotonic time ``stop_at``; never decodes.
+
+    ``open_wait_s``: keep retrying an open that is refused or answered 404/5XX for this long (a
+    publisher that has not announced its stream yet).
+    """
     t_start = time.monotonic()
     packets = nbytes = keys = 0
     width = height = 0
@@ -49,7 +54,7 @@ def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s
     error = None
     opts = {"rtsp_transport": transport, "timeout": str(int(open_timeout_s * 1e6))}
     try:
-        with _open(url, opts, open_timeout_s) as container:
+        with _open(url, opts, open_timeout_s, time.monotonic() + open_wait_s) as container:
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             for pkt in container.demux(stream):
@@ -75,33 +80,39 @@ def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s
                        None if rate is None else round(rate, 3), error)
 
 
-def _open(url: str, opts: dict, timeout: float, retries: int = 3):
-    """Open an RTSP input; retry a 5XX answer, which GStreamer's shared media gives a reader arriving
-    in the few milliseconds while the previous last reader's pipeline is being torn down."""
-    for attempt in range(retries + 1):
+def _open(url: str, opts: dict, timeout: float, wait_until: float, retries: int = 3):
+    """Open an RTSP input. A 5XX answer is retried a few times: GStreamer's shared media gives it to a
+    reader arriving in the few milliseconds while the previous last reader's pipeline is torn down.
+    Until ``wait_until``, a refused connection or a 404 is retried too."""
+    attempt = 0
+    while True:
         try:
             return av.open(url, options=opts, timeout=timeout)
         except av.HTTPServerError:
-            if attempt == retries:
+            attempt += 1
+            if attempt > retries and time.monotonic() >= wait_until:
                 raise
-            time.sleep(0.2)
+        except (av.HTTPNotFoundError, ConnectionRefusedError):
+            if time.monotonic() >= wait_until:
+                raise
+        time.sleep(0.2 if attempt <= retries else 0.5)
 
 
 def read_streams(urls: list[str], duration_s: float, transport: str = "tcp",
-                 open_timeout_s: float = 20.0) -> list[StreamStats]:
+                 open_timeout_s: float = 20.0, open_wait_s: float = 0.0) -> list[StreamStats]:
     """Read every URL at once (one thread each) for ``duration_s`` seconds; stats in URL order."""
     stop_at = time.monotonic() + duration_s
     out: list[StreamStats | None] = [None] * len(urls)
 
     def work(i: int, url: str) -> None:
-        out[i] = read_stream(url, stop_at, transport, open_timeout_s)
+        out[i] = read_stream(url, stop_at, transport, open_timeout_s, open_wait_s)
 
     threads = [threading.Thread(target=work, args=(i, u), daemon=True, name=f"read-{i}")
                for i, u in enumerate(urls)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=duration_s + open_timeout_s + 10)
+        t.join(timeout=duration_s + open_timeout_s + open_wait_s + 10)
     return [s if s is not None else StreamStats(u, 0, 0, 0, 0, 0, None, None, "reader thread did not finish")
             for s, u in zip(out, urls)]
 
@@ -111,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--urls", required=True, help="file with one RTSP URL a line")
     p.add_argument("--duration", type=float, required=True, help="seconds to read")
     p.add_argument("--transport", choices=["tcp", "udp"], default="tcp")
+    p.add_argument("--open-wait", type=float, default=0.0,
+                   help="seconds to keep retrying a stream that is refused or not found yet")
     p.add_argument("--out", required=True, help="JSON file to write the per-stream stats to")
     args = p.parse_args(argv)
     urls = [u.strip() for u in Path(args.urls).read_text().splitlines() if u.strip()]
-    stats = read_streams(urls, args.duration, args.transport)
+    stats = read_streams(urls, args.duration, args.transport, open_wait_s=args.open_wait)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps([asdict(s) for s in stats]))

@@ -43,25 +43,36 @@ STREAMS_PER_READER = 100
 RTP_PAYLOAD = 1400          # bytes of H.264 payload per RTP packet (FU-A fragments), for the floor
 
 
-def tree_cpu(pids: list[int]) -> float:
-    """User + system CPU seconds of ``pids`` and all their descendants."""
-    seen, total = set(), 0.0
-    for pid in pids:
-        try:
-            procs = [psutil.Process(pid)]
-            procs += procs[0].children(recursive=True)
-        except psutil.Error:
-            continue
-        for p in procs:
-            if p.pid in seen:
+class CpuMeter:
+    """CPU seconds of a fixed set of processes (the given PIDs and their descendants when built).
+
+    Deltas are taken per process and only over processes seen in both samples, so a process that
+    appears or exits between samples cannot add its whole lifetime's CPU to a window.
+    """
+
+    def __init__(self, pids: list[int]):
+        self.procs: dict[int, psutil.Process] = {}
+        for pid in pids:
+            try:
+                root = psutil.Process(pid)
+                for p in [root] + root.children(recursive=True):
+                    self.procs[p.pid] = p
+            except psutil.Error:
                 continue
-            seen.add(p.pid)
+
+    def sample(self) -> dict[int, float]:
+        out = {}
+        for pid, p in self.procs.items():
             try:
                 t = p.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
+                out[pid] = t.user + t.system
             except psutil.Error:
                 pass
-    return total
+        return out
+
+    @staticmethod
+    def delta(a: dict[int, float], b: dict[int, float]) -> float:
+        return sum(b[pid] - a[pid] for pid in a.keys() & b.keys())
 
 
 def clip_floor(path: Path, fps: float) -> tuple[float, float]:
@@ -73,14 +84,17 @@ def clip_floor(path: Path, fps: float) -> tuple[float, float]:
     return pkts / seconds, (sum(sizes) + 40 * pkts) / seconds
 
 
-def start_readers(procs: ProcessSet, urls: list[str], seconds: float, out_dir: Path) -> list:
+def start_readers(procs: ProcessSet, urls: list[str], open_s: float, out_dir: Path) -> list:
+    """Reader processes of STREAMS_PER_READER streams; they read until well after the CPU windows."""
+    seconds = open_s + 1.5 + WINDOWS * WINDOW_S + 10
     readers = []
     for i in range(0, len(urls), STREAMS_PER_READER):
         chunk = out_dir / f"urls-{i}.txt"
         chunk.write_text("\n".join(urls[i:i + STREAMS_PER_READER]))
         out = out_dir / f"stats-{i}.json"
         p = procs.start(f"reader-{i}", [sys.executable, "-m", "fake_cameras.reader", "--urls", str(chunk),
-                                        "--duration", str(seconds), "--transport", TRANSPORT, "--out", str(out)],
+                                        "--duration", str(seconds), "--transport", TRANSPORT,
+                                        "--open-wait", str(open_s), "--out", str(out)],
                         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         readers.append((p, out))
     return readers
@@ -92,20 +106,23 @@ def measure(serving_pids, readers, open_s: float, ready=None) -> dict:
     while time.monotonic() < deadline and not (ready and ready()):
         time.sleep(0.5)
     time.sleep(1.5)                       # past the readers' warm-up burst
-    reader_pids = [p.pid for p, _ in readers]
+    serving = CpuMeter(serving_pids)
+    reading = CpuMeter([p.pid for p, _ in readers])
     serve, read = [], []
     for _ in range(WINDOWS):
-        s0, r0, t0 = tree_cpu(serving_pids), tree_cpu(reader_pids), time.monotonic()
+        s0, r0, t0 = serving.sample(), reading.sample(), time.monotonic()
         time.sleep(WINDOW_S)
+        s1, r1 = serving.sample(), reading.sample()
         dt = time.monotonic() - t0
-        serve.append((tree_cpu(serving_pids) - s0) / dt)
-        read.append((tree_cpu(reader_pids) - r0) / dt)
+        serve.append(CpuMeter.delta(s0, s1) / dt)
+        read.append(CpuMeter.delta(r0, r1) / dt)
     stats = []
     for p, out in readers:
-        p.popen.wait(timeout=120)
+        p.popen.wait(timeout=300)
         stats += json.loads(out.read_text())
     return {"serving_cpu": statistics.median(serve), "serving_cpu_windows": serve,
-            "reader_cpu": statistics.median(read), "stats": stats}
+            "reader_cpu": statistics.median(read), "stats": stats, "serving_processes": len(serving.procs),
+            "load_avg_1m": os.getloadavg()[0]}
 
 
 def health(stats: list[dict], fps: float) -> dict:
@@ -119,10 +136,10 @@ def run_embedded(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
     cams = [ServedCamera(f"cam-{i:04d}", clips[i % len(clips)], "h264", fps) for i in range(n)]
     with ProcessSet() as procs:
         backend = EmbeddedBackend(host="127.0.0.1", ports={"rtsp": free_port(), "api": free_port()},
-                                  procs=procs, work_dir=tmp, max_threads=64)
+                                  procs=procs, work_dir=tmp, max_threads=n + 16)
         backend.start(cams, timeout=120)
         open_s = 10 + n / 25
-        readers = start_readers(procs, [backend.url(c.id) for c in cams], open_s + 3 + WINDOWS * WINDOW_S + 2, tmp)
+        readers = start_readers(procs, [backend.url(c.id) for c in cams], open_s, tmp)
 
         def all_reading():
             try:
@@ -152,7 +169,7 @@ def run_baseline(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
         time.sleep(3 + n / 50)           # every publisher started and announced
         open_s = 10 + n / 25
         urls = [f"rtsp://127.0.0.1:{cport}/cam-{i:04d}" for i in range(n)]
-        readers = start_readers(procs, urls, open_s + 3 + WINDOWS * WINDOW_S + 2, tmp)
+        readers = start_readers(procs, urls, open_s, tmp)
         m = measure([relay.pid] + [p.pid for p in pubs], readers, open_s)
         alive_pubs = sum(p.alive() for p in pubs)
     return {**m, "publishers_alive": alive_pubs}

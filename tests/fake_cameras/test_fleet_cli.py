@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from benchmarks.cli import main
+from fake_cameras.fleet import stop_fleet
 from common.netguard import free_port
 from tests.fake_cameras.fleet_helpers import CACHE, REPO, alive, fleet_dict, records_of, rt_class, write_scenario
 
@@ -126,6 +127,13 @@ def test_up_detach_status_down_leaves_nothing(tmp_path):
     state = tmp_path / "state"
     path = write_scenario(tmp_path / "fleet.yaml", fleet_dict([rt_class(2, variants=1)]))
     tb = [sys.executable, "-m", "benchmarks.cli", "cameras"]
+    try:
+        _up_status_down(tb, path, state)
+    finally:
+        stop_fleet(state)       # whatever failed above, the detached fleet does not outlive the test
+
+
+def _up_status_down(tb, path, state):
     up = subprocess.run(tb + ["up", str(path), "--detach", "--state-dir", str(state), "--cache-dir", str(CACHE)],
                         capture_output=True, text=True, cwd=REPO, timeout=120)
     assert up.returncode == 0, up.stderr + up.stdout
