@@ -39,6 +39,18 @@ def available() -> tuple[bool, str]:
     return True, ""
 
 
+def reference_rows_for_other_codecs(rows: list[dict]) -> list[dict]:
+    """The reference calibration's decode rows for codecs the run did not measure (a target scenario
+    may have H.265 cameras that a small run never decoded)."""
+    try:
+        from simulator.calibration import load_calibration
+        ref = load_calibration()
+    except Exception:           # no reference: the run's rows alone
+        return []
+    measured = {r["codec"] for r in rows}
+    return [r.model_dump() for r in ref.decode_ms if r.codec not in measured]
+
+
 class StackComponent(Component):
     name = "stack"
 
@@ -178,7 +190,10 @@ class StackComponent(Component):
                  "stdev_ms": round(float(np.std(v)), 3), "bitrate_kbps": k[3],
                  "threads": max(int(self.config.decode_threads), 1)}
                 for k, v in sorted(self._decode.items())]
-        return {"decode_ms": rows} if rows and self.config.decode_threads == 1 else {}
+        if not rows or self.config.decode_threads != 1:
+            return {}
+        return {"decode_ms": rows + reference_rows_for_other_codecs(rows),
+                "decode_note": "codecs this run did not decode are taken from the reference calibration"}
 
     def _stop_stack(self) -> None:
         if self.stack is not None:
