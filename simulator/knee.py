@@ -48,8 +48,13 @@ def find_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | N
     lo = 0.01
     if not _ok(scenario, calibration, hardware, axis, lo, seed):
         return None
-    if _ok(scenario, calibration, hardware, axis, hi, seed):
-        return hi
+    top = 1.0                                  # double from x1 until an SLO breaks (or hi holds)
+    while _ok(scenario, calibration, hardware, axis, top, seed):
+        lo = top
+        if top >= hi:
+            return hi
+        top = min(2.0 * top, hi)
+    hi = top
     while hi / lo > 1.0 + tol:
         mid = float(np.sqrt(lo * hi))
         if _ok(scenario, calibration, hardware, axis, mid, seed):

@@ -23,6 +23,8 @@ from simulator.workload import Workload, build_workload
 
 log = logging.getLogger(__name__)
 
+FINE_MAX_CAMERAS = 5000
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -186,4 +188,7 @@ def simulate(scenario: Any, calibration: Calibration, hardware: HardwareSet | No
     hw = resolve_hardware(cfg, hardware)
     rng = rng if rng is not None else np.random.default_rng(seed)
     w = build_workload(cameras, cfg, hour)
+    if fine and w.cameras_online > FINE_MAX_CAMERAS:
+        raise InputError(f"the fine-grained model is for small scenarios (at most {FINE_MAX_CAMERAS:,} cameras "
+                         f"online); this one has {w.cameras_online:,}: use the aggregated model", where="simulate")
     return simulate_workload(w, calibration, hw, rng, fine=fine)
