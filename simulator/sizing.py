@@ -25,7 +25,8 @@ from simulator.model import SimResult, simulate_workload, split_scenario
 from simulator.workload import Workload, build_workload, spike_hour
 
 MAX_ROUNDS = 8
-MAX_OPTIONS = 3          # ingest options simulated (cheapest lower bounds first)
+MAX_OPTIONS = 3          # ingest options simulated once one passes (cheapest lower bounds first)
+MAX_SIMULATIONS = 60
 SEARCH_S = 300.0        # simulated seconds per search probe; the answer is re-run for the full window
 
 
@@ -105,6 +106,7 @@ def _ingest_options(w: Workload, cal: Calibration, cat: Catalogue, headroom: flo
     analysed = [c for c in w.classes if c.sample_every and c.online]
     decode_work = sum(c.online * c.fps * cal.decode(c.codec, c.width, c.height) / 1000.0 for c in analysed)
     frames = sum(c.online * c.analytic_fps for c in analysed)
+    decode_floor = max((cal.decode(c.codec, c.width, c.height) / 1000.0 for c in analysed), default=0.0)
     out = []
     for s in cat.cpu_servers:
         if s.price_usd == 0:          # the calibration machine is not for sale
@@ -112,6 +114,10 @@ def _ingest_options(w: Workload, cal: Calibration, cat: Catalogue, headroom: flo
         choices = [(None, 0, max(1, int(s.cores * f))) for f in (0.5, 0.75)]
         choices += [(g, k, None) for g in cat.gpus if det.model in g.throughput for k in range(1, s.max_gpus + 1)]
         for g, k, dc in choices:
+            one = (g.batch_ms(det.model, det.input_size, 1) if g else
+                   cal.detector_batch_ms(det.backend, det.input_size, 1) / s.speed) / 1000.0
+            if decode_floor / s.speed + one > w.config.slos.frame_to_event_p95_s:
+                continue                       # too slow for the lag SLO even unloaded
             dec_cores = s.cores - (dc or 0)
             if g is None:
                 per_img = cal.detector_batch_ms(det.backend, det.input_size, det.max_batch) / det.max_batch
@@ -172,8 +178,10 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
     from dataclasses import replace as _replace
     full = w
     w = _replace(w, duration_s=min(SEARCH_S, w.duration_s))
-    for bound, s, n, g, k, dc in ingest[:MAX_OPTIONS]:
-        if best is not None and bound >= best[0]:
+    for idx, (bound, s, n, g, k, dc) in enumerate(ingest):
+        if best is not None and (bound >= best[0] or idx >= MAX_OPTIONS):
+            break
+        if sims >= MAX_SIMULATIONS:
             break
         for _ in range(MAX_ROUNDS):
             hw = HardwareSet.resolve(_spec(s.name, n, g.name if g else None, k, dc, ps.name, pn, nic.name,
