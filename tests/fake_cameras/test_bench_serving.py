@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -151,6 +152,18 @@ def run_embedded(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
     return {**m, "server_rss_mb": round(rss / 2**20, 1)}
 
 
+def wait_listening(port: int, owner, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert owner.alive(), f"{owner.name} exited"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
 def run_baseline(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
     cport, sport = free_port(), free_port()
     with ProcessSet() as procs:
@@ -158,7 +171,8 @@ def run_baseline(n: int, clips: list[Path], fps: float, tmp: Path) -> dict:
                                       "--client_listen_address", "127.0.0.1", "--source_listen_address",
                                       "127.0.0.1", "--max_clients", str(n + 10)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.0)
+        wait_listening(sport, relay)        # a publisher that finds no relay exits at once
+        wait_listening(cport, relay)
         pubs = []
         for i in range(n):
             pubs.append(procs.start(f"ffmpeg-{i}", [
@@ -190,6 +204,7 @@ def test_serving_cpu_per_camera_vs_ffmpeg_relay_baseline(tmp_path):
             h = health(r.pop("stats"), profile.fps)
             row[name] = {**r, **h, "serving_cpu_per_camera": r["serving_cpu"] / n,
                          "reader_cpu_per_camera": r["reader_cpu"] / n}
+        assert row["baseline"]["publishers_alive"] == n, f"baseline publishers died: {row['baseline']}"
         row["ratio"] = row["embedded"]["serving_cpu_per_camera"] / row["baseline"]["serving_cpu_per_camera"]
         row["floor_packets_per_s"] = round(floor_pkts * n)
         row["floor_bytes_per_s"] = round(floor_bytes * n)
