@@ -8,6 +8,10 @@ edge. Tuned on daytime generated scenes; night scenes read low.
 Garbage presence: the generated pavement is light grey and unsaturated; the pile is saturated or
 dark. The score is the fraction of the garbage region's pixels with HSV saturation > 70 or value < 80;
 present when the window's median score exceeds ``GARBAGE_SCORE``.
+
+Both are colour rules for daylight: in a dark frame (mean grey level below ``DARK``, e.g. the generated
+night scenes) they make no reading (``level`` / ``present`` is null, ``reason: too dark``) rather than a
+wrong one.
 """
 from __future__ import annotations
 
@@ -19,6 +23,11 @@ from analytics.rules.base import Rule, RuleEvent
 
 WATER_RB = 24.0
 GARBAGE_SCORE = 0.12
+DARK = 85.0
+
+
+def too_dark(image: np.ndarray) -> bool:
+    return float(cv2.cvtColor(image[::4, ::4], cv2.COLOR_BGR2GRAY).mean()) < DARK
 
 
 def flood_level(image: np.ndarray, region: Polygon) -> float:
@@ -74,7 +83,7 @@ class _Windowed(Rule):
         win = int(f.t_clip // self.window_s)
         out = self._close() if self._win is not None and win != self._win else []
         self._win = win
-        self._vals.append(self.measure(image))
+        self._vals.append(float("nan") if too_dark(image) else self.measure(image))
         self._last = f
         return out
 
@@ -91,9 +100,13 @@ class FloodLevel(_Windowed):
         return flood_level(image, self.region)
 
     def event(self, f, vals):
+        ok = [v for v in vals if v == v]
+        if not ok:
+            return RuleEvent("flood_level", f"w{self._win}", f, {"window": self._win, "level": None,
+                             "reason": "too dark", "t_clip": round(f.t_clip, 3), "loop": f.loop})
         return RuleEvent("flood_level", f"w{self._win}", f,
-                         {"window": self._win, "level": round(float(np.median(vals)), 3),
-                          "max": round(float(max(vals)), 3), "t_clip": round(f.t_clip, 3), "loop": f.loop})
+                         {"window": self._win, "level": round(float(np.median(ok)), 3),
+                          "max": round(float(max(ok)), 3), "t_clip": round(f.t_clip, 3), "loop": f.loop})
 
 
 class GarbagePresence(_Windowed):
@@ -103,7 +116,11 @@ class GarbagePresence(_Windowed):
         return garbage_score(image, self.region)
 
     def event(self, f, vals):
-        score = float(np.median(vals))
+        ok = [v for v in vals if v == v]
+        if not ok:
+            return RuleEvent("garbage_presence", f"w{self._win}", f, {"window": self._win, "present": None,
+                             "reason": "too dark", "t_clip": round(f.t_clip, 3), "loop": f.loop})
+        score = float(np.median(ok))
         return RuleEvent("garbage_presence", f"w{self._win}", f,
                          {"window": self._win, "present": score > GARBAGE_SCORE, "score": round(score, 3),
                           "t_clip": round(f.t_clip, 3), "loop": f.loop})
