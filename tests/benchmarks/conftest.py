@@ -28,7 +28,7 @@ def make_run(tmp_path: Path, run_id: str = "r1", ms_per_camera: float = 20.0, te
     path.write_text(text)
     sc = load_scenario(path)
     ctx = ctx or RunContext(run_dir=tmp_path)
-    return ScenarioRun(sc, str(path), RunOptions(out=tmp_path, run_id=run_id), ctx,
+    return ScenarioRun(sc, str(path), RunOptions(out=tmp_path, run_id=run_id, city_scale=False), ctx,
                        components=[WorkComponent(ms_per_camera)])
 
 

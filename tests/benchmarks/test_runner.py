@@ -38,6 +38,9 @@ def test_run_stops_at_the_knee_and_measures_the_parts_cpu(tmp_path):
     assert data["complete"] is True and data["stop_reason"].startswith("knee")
     cpu = [t["metrics"]["cpu_pct.work"] for s in data["steps"] for t in s["trials"]]
     assert all(c > 1.0 for c in cpu), cpu      # the child's busy loop is measured by PID
+    mc = data["model_check"]                   # the simulator's prediction is stored beside the knee
+    assert mc["measured_knee"] == 4 and mc["status"].startswith("done"), mc
+    assert mc["predicted_knee"] in (None, 1.0, 2.0, 4.0, 8.0)
 
 
 def test_stop_request_keeps_a_partial_reportable_run_and_stops_children(tmp_path):

@@ -43,7 +43,7 @@ def _gone(pids: set[int]) -> list[int]:
 
 def test_smoke_run_end_to_end(tmp_path):
     p = subprocess.Popen(_cli("run", str(SMOKE), "--out", str(tmp_path), "--run-id", "smoke",
-                              "--free-ports", "--step-seconds", "2", "--warmup-seconds", "1"),
+                              "--free-ports", "--step-seconds", "2", "--warmup-seconds", "1", "--no-city-scale"),
                          cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen: set[int] = set()
     lines = []
@@ -67,7 +67,7 @@ def test_smoke_run_end_to_end(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_keeps_a_reportable_partial_run(tmp_path):
     p = subprocess.Popen(_cli("run", str(SMOKE), "--out", str(tmp_path), "--run-id", "cut",
-                              "--free-ports", "--step-seconds", "30", "--warmup-seconds", "0"),
+                              "--free-ports", "--step-seconds", "30", "--warmup-seconds", "0", "--no-city-scale"),
                          cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen: set[int] = set()
     lines = []
