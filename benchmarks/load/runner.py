@@ -65,6 +65,8 @@ class LoadRun:
                 "endpoints": {k: vars(v) for k, v in self.endpoints.items()},
                 "knee": self.knee.as_dict() if self.knee else None,
                 "generator": {"cpu_s": round(self.generator_cpu_s, 3),
+                              "cpu_ms_per_request": round(self.generator_cpu_s * 1000 / max(
+                                  self.total.requests if self.total else 0, 1), 3),
                               "mean_cores": round(self.generator_cpu_s / max(self.wall_s, 1e-9), 3),
                               "peak_cores": round(self.generator_peak_cores, 3),
                               "host_cores": psutil.cpu_count()}}
