@@ -137,7 +137,8 @@ class IngestWorker:
         deadline = time.monotonic() + 5.0
         for r in self.readers:          # a reader blocked on a dead connection is a daemon thread
             r.join(timeout=max(0.0, deadline - time.monotonic()))
-        while self.step(timeout=0.0):     # what was queued before the stop
+        t_drain = time.monotonic() + 2.0   # what was queued before the stop, briefly; the rest a re-run redoes
+        while time.monotonic() < t_drain and self.step(timeout=0.0):
             pass
         for p in self.pipelines.values():
             self._store(p.finish_tracks())

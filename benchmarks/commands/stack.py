@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     u.add_argument("--workers", type=int, help="override stack.workers")
     u.add_argument("--store", help="override stack.store (event-store DSN)")
     u.add_argument("--rtsp-port", type=int, help="override cameras.rtsp_port")
+    u.add_argument("--free-ports", action="store_true",
+                   help="with --with-cameras: serve the cameras on free loopback ports instead of the scenario's")
     u.add_argument("--cache", default="cache", help="footage cache, default cache/")
     u.add_argument("--every", type=float, default=5.0, help="print a summary every N seconds, default 5")
     u.set_defaults(func=run_up)
@@ -54,6 +56,9 @@ def run_up(args: argparse.Namespace) -> int:
     fleet_cfg = sc.cameras
     if args.rtsp_port:
         fleet_cfg = fleet_cfg.model_copy(update={"rtsp_port": args.rtsp_port})
+    if args.free_ports:
+        from common.netguard import free_port
+        fleet_cfg = fleet_cfg.model_copy(update={"rtsp_port": free_port(), "api_port": free_port()})
     with contextlib.ExitStack() as es:
         if args.with_cameras:
             from fake_cameras.fleet import Fleet
