@@ -36,14 +36,30 @@ def step_verdict(trials: list[dict[str, Any]], fail_fraction: float) -> dict[str
         shares[name] = sum(not ok for ok in checked) / len(checked)
     failed = {n: s for n, s in shares.items() if s > fail_fraction}
     return {"ok": not failed, "failed": failed, "fail_shares": shares, "unmeasured": sorted(unmeasured),
-            "trials": len(trials)}
+            "severity": {n: _severity(trials, n) for n in failed}, "trials": len(trials)}
+
+
+def _severity(trials: list[dict[str, Any]], name: str) -> float:
+    """Median of how far past its limit an SLO was (value / limit; limit / value for a floor)."""
+    metric, kind = SLO_METRICS[name]
+    ratios = []
+    for t in trials:
+        c = t["slo"].get(name, {})
+        v, lim = c.get("value"), c.get("limit")
+        if not isinstance(v, (int, float)) or not lim:
+            continue
+        ratios.append((lim / v if v > 0 else float("inf")) if kind == "min" else v / lim)
+    ratios.sort()
+    return ratios[len(ratios) // 2] if ratios else 0.0
 
 
 def binding_slo(verdict: dict[str, Any]) -> str | None:
+    """The SLO failing in most trials; among equals, the one furthest past its limit."""
     failed = verdict.get("failed", {})
     if not failed:
         return None
-    return max(sorted(failed), key=lambda n: failed[n])
+    sev = verdict.get("severity", {})
+    return max(sorted(failed), key=lambda n: (failed[n], sev.get(n, 0.0)))
 
 
 def knee_record(step: dict[str, Any], axis: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from benchmarks.results import load_results
 from benchmarks.runconfig import RunConfig
 from benchmarks.runner.context import RunContext
-from benchmarks.runner.knee import check_slos, step_verdict
+from benchmarks.runner.knee import binding_slo, check_slos, step_verdict
 from common.errors import InputError
 from conftest import SCENARIO, make_run
 
@@ -19,8 +19,17 @@ def test_knee_is_the_first_step_failing_in_more_than_the_fail_fraction():
     assert step_verdict(trials, 0.5)["failed"] == {"stream_loss": pytest.approx(2 / 3)}
     assert step_verdict(trials, 0.7)["ok"] is True
     unmeasured = [{"slo": check_slos({"viewer_p95_ms": 200}, {})}]
-    assert step_verdict(unmeasured, 0.5) | {} == {"ok": True, "failed": {}, "fail_shares": {},
-                                                  "unmeasured": ["viewer_p95_ms"], "trials": 1}
+    assert step_verdict(unmeasured, 0.5) == {"ok": True, "failed": {}, "fail_shares": {}, "severity": {},
+                                             "unmeasured": ["viewer_p95_ms"], "trials": 1}
+
+
+def test_binding_slo_among_equally_failing_ones_is_the_furthest_past_its_limit():
+    slos = {"stream_loss": 0.1, "viewer_p95_ms": 1000, "min_analysed_share": 0.9}
+    trials = [{"slo": check_slos(slos, {"stream_loss": 0.2, "viewer_p95_ms": 5000, "analysed_share_min": 0.5})}
+              for _ in range(2)]
+    v = step_verdict(trials, 0.5)
+    assert set(v["failed"]) == set(slos)
+    assert binding_slo(v) == "viewer_p95_ms"      # 5x its limit, against 2x and 1.8x
 
 
 def test_run_config_axes_broadcast_and_must_agree():
