@@ -39,18 +39,6 @@ def available() -> tuple[bool, str]:
     return True, ""
 
 
-def reference_rows_for_other_codecs(rows: list[dict]) -> list[dict]:
-    """The reference calibration's decode rows for codecs the run did not measure (a target scenario
-    may have H.265 cameras that a small run never decoded)."""
-    try:
-        from simulator.calibration import load_calibration
-        ref = load_calibration()
-    except Exception:           # no reference: the run's rows alone
-        return []
-    measured = {r["codec"] for r in rows}
-    return [r.model_dump() for r in ref.decode_ms if r.codec not in measured]
-
-
 class StackComponent(Component):
     name = "stack"
 
@@ -63,7 +51,6 @@ class StackComponent(Component):
         self.online: list[str] = []
         self._before: dict[str, dict] = {}
         self._t0_wall = 0.0
-        self._decode: dict[tuple, list[float]] = {}
         self._ready_timeout = 90.0
         self._step = 0
 
@@ -159,7 +146,6 @@ class StackComponent(Component):
             out["analytics_lag_p95_s"] = round(max(frame_lags), 3)
             out["analytics_lag_source"] = 0.0
         out["events"] = len(lags)
-        self._record_decode(after)
         return out
 
     def _event_lags(self, since: float, until: float) -> list[float]:
@@ -174,26 +160,6 @@ class StackComponent(Component):
         finally:
             store.close()
         return [e.t_stored - e.t_frame for e in events if e.t_stored is not None and e.camera_id in self.online]
-
-    def _record_decode(self, cams: dict[str, dict]) -> None:
-        profiles = {c.id: c.profile for c in self.fleet.cameras}
-        for cid in self.online:
-            ms = cams.get(cid, {}).get("decode_ms")
-            p = profiles.get(cid)
-            if ms and p is not None:
-                self._decode.setdefault((p.codec, p.width, p.height, p.bitrate_kbps), []).append(float(ms))
-
-    def measured_costs(self) -> dict[str, Any]:
-        """Decode cost per frame by resolution, as the simulator's calibration reads it (one decoder
-        thread per stream when ``stack.decode_threads`` is 1)."""
-        rows = [{"codec": k[0], "width": k[1], "height": k[2], "ms_per_frame": round(float(np.median(v)), 3),
-                 "stdev_ms": round(float(np.std(v)), 3), "bitrate_kbps": k[3],
-                 "threads": max(int(self.config.decode_threads), 1)}
-                for k, v in sorted(self._decode.items())]
-        if not rows or self.config.decode_threads != 1:
-            return {}
-        return {"decode_ms": rows + reference_rows_for_other_codecs(rows),
-                "decode_note": "codecs this run did not decode are taken from the reference calibration"}
 
     def _stop_stack(self) -> None:
         if self.stack is not None:
