@@ -37,8 +37,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fig_city": "Simulated city-scale curves (95% confidence bands)",
         "fig_absent": "Not shown: {why}.",
         "why_no_latency": "this run measured neither analytics lag nor viewer latency",
-        "why_no_accuracy": "this run did not measure events against ground truth (the analytics stack was not "
-                           "part of the run)",
+        "why_no_accuracy": "the runner does not yet compare the stack's events with the footage's ground truth "
+                           "under load (counts need whole clip loops, longer than a trial); see the stack's own "
+                           "accuracy figures in docs/analytics.md",
         "why_no_city": "the simulator's city-scale curves are not available ({why})",
         "axis_load": "load: {axis}",
         "knee_label": "knee",
@@ -105,8 +106,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fig_city": "Kurva simulasi skala kota (pita kepercayaan 95%)",
         "fig_absent": "Tidak ditampilkan: {why}.",
         "why_no_latency": "uji ini tidak mengukur jeda analitik maupun latensi penonton",
-        "why_no_accuracy": "uji ini tidak mengukur kejadian terhadap ground truth (tumpukan analitik tidak ikut "
-                           "dalam uji)",
+        "why_no_accuracy": "runner belum membandingkan kejadian dari tumpukan analitik dengan ground truth "
+                           "rekaman di bawah beban (hitungan memerlukan putaran klip utuh, lebih panjang dari satu "
+                           "percobaan); lihat angka akurasi tumpukan di docs/analytics.md",
         "why_no_city": "kurva skala kota dari simulator tidak tersedia ({why})",
         "axis_load": "beban: {axis}",
         "knee_label": "titik jenuh",
