@@ -159,8 +159,12 @@ def city_plot(curves: list[dict[str, Any]], t: Tr) -> str | None:
     """Simulated curves: each {label, x_label, y_label, x, mean, low, high}."""
     if not curves:
         return None
-    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2), squeeze=False)
-    for ax, c in zip(axes[0], curves):
+    cols = min(2, len(curves))
+    rows = (len(curves) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax in axes.flat[len(curves):]:
+        ax.set_visible(False)
+    for ax, c in zip(axes.flat, curves):
         ax.plot(c["x"], c["mean"], marker="o", label=c["label"])
         ax.fill_between(c["x"], c["low"], c["high"], alpha=0.25, label="95% CI")
         if c.get("limit") is not None:
@@ -169,4 +173,5 @@ def city_plot(curves: list[dict[str, Any]], t: Tr) -> str | None:
         ax.set_ylabel(c["y_label"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    fig.tight_layout()
     return _png(fig)
