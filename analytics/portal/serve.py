@@ -49,7 +49,7 @@ class PortalServer:
     def _hls(self) -> HlsPackagers:
         return HlsPackagers(self.state / "hls", HlsSettings())
 
-    def start(self, timeout: float = 30.0) -> "PortalServer":
+    def start(self, timeout: float = 60.0) -> "PortalServer":
         check_port_free(self.cfg.host, self.cfg.port, "portal")
         self.state.mkdir(parents=True, exist_ok=True)
         self._hls().clear()

@@ -76,7 +76,7 @@ def get_stack(tmp_root: Path) -> Stack:
         records = camera_records(fleet.cameras)
         dsn = f"sqlite:///{tmp / 'events.db'}"
         seed_events(dsn, [r["id"] for r in records])
-        portal = PortalServer(portal_config(tmp, dsn), records).start()
+        portal = PortalServer(portal_config(tmp, dsn), records).start(timeout=90)
     except BaseException:
         fleet.stop()
         raise

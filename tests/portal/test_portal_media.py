@@ -5,6 +5,7 @@ import json
 import subprocess
 import time
 import urllib.error
+from pathlib import Path
 import urllib.request
 
 import cv2
@@ -124,3 +125,27 @@ def test_health_and_metrics_exposition(stack):
                  "tilik_hls_active_sessions", "tilik_workers 2"):
         assert name in text, name
     assert 'route="groups",method="GET",status="200"' in text
+
+
+def test_mediamtx_backend_redirects_live_views_to_its_hls(stack, stack_mod, tmp_path):
+    from analytics.portal.serve import PortalServer
+    cfg = stack_mod.portal_config(tmp_path, None, workers=1, mediamtx_hls_url="http://127.0.0.1:18888")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):
+            return None
+    with PortalServer(cfg, stack.records) as portal:
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(portal.url + "/live/atcs-0001/index.m3u8", timeout=10)
+            raise AssertionError("no redirect")
+        except urllib.error.HTTPError as e:
+            assert e.code == 302 and e.headers["location"] == "http://127.0.0.1:18888/atcs-0001/index.m3u8"
+        assert not (tmp_path / "portal-state" / "hls" / "atcs-0001").exists()   # no packager of ours
+
+
+def test_portal_up_rejects_bad_options(tilikbench_cli, capsys):
+    smoke = str(Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml")
+    assert tilikbench_cli("portal", "up", smoke, "--port", "0") == 2
+    assert "--port" in capsys.readouterr().err
+    assert tilikbench_cli("portal", "up", smoke.replace("smoke.yaml", "nope.yaml")) == 2
