@@ -41,7 +41,7 @@ DEMO_RUN = {
     "trials": 2,
     "fail_fraction": 0.5,
     "step_duration_s": 10,
-    "warmup_s": 5,
+    "warmup_s": 10,                 # a restarted stack first works off what it buffered while connecting
 }
 DEMO_STACK = {
     "workers": 1,
