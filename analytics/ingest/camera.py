@@ -14,6 +14,7 @@ class StackCamera:
     fps: float
     ground_truth: str | None = None     # the clip's ground-truth JSON: scene geometry, loop length
     clip_frames: int | None = None      # frames of the looping clip (None: not known, no loop keys)
+    expected_online: bool = True        # False: the fleet declares it offline (still tried, not waited for)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,7 +47,8 @@ def from_fleet(infos) -> list[StackCamera]:
     for c in infos:
         gt = str(c.ground_truth) if getattr(c, "ground_truth", None) else None
         out.append(StackCamera(id=c.id, url=c.url, camera_class=c.camera_class, fps=float(c.profile.fps),
-                               ground_truth=gt, clip_frames=clip_frames_from_gt(gt)))
+                               ground_truth=gt, clip_frames=clip_frames_from_gt(gt),
+                               expected_online=bool(getattr(c, "online", True))))
     return out
 
 
@@ -68,5 +70,6 @@ def from_scenario(fleet_config, seed: int = 0, cache_dir: Path = Path("cache")) 
             _, gt_path = clip_paths(spec, cls.resolved_profile(), Path(cache_dir))
             gt = str(gt_path) if gt_path.is_file() else None
         out.append(StackCamera(id=info.id, url=info.url, camera_class=info.camera_class,
-                               fps=float(info.profile.fps), ground_truth=gt, clip_frames=clip_frames_from_gt(gt)))
+                               fps=float(info.profile.fps), ground_truth=gt, clip_frames=clip_frames_from_gt(gt),
+                               expected_online=info.online))
     return out

@@ -164,8 +164,9 @@ class Stack:
         return merge_stats(snaps, workers)
 
     def wait_ready(self, timeout: float = 120.0, cameras: int | None = None) -> dict:
-        """Until ``cameras`` (default all) are online, or timeout; returns the last stats."""
-        need = len(self.cameras) if cameras is None else cameras
+        """Until ``cameras`` (default: all the fleet declares online) are online, or timeout; returns the
+        last stats."""
+        need = sum(c.expected_online for c in self.cameras) if cameras is None else cameras
         deadline = time.monotonic() + timeout
         while True:
             s = self.stats()
