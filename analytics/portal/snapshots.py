@@ -3,7 +3,9 @@
 
 A grab decodes one keyframe with ffmpeg (``-skip_frame nokey -frames:v 1``), from the newest HLS
 segment when a packager already runs for the camera (local file, no second RTSP session), else from
-the camera's RTSP. Cached files live under ``state_dir/snap`` so every worker shares them.
+the camera's RTSP. Cached files live under ``state_dir/snap`` so every worker shares them. A failed grab (camera
+offline) is remembered for ``refresh_s`` too, so an unreachable camera costs one ffmpeg per period,
+not one per request.
 """
 from __future__ import annotations
 
@@ -93,15 +95,26 @@ class SnapshotCache:
                 tmp = self.root / f".{camera_id}.{os.getpid()}.tmp"
                 tmp.write_bytes(data)
                 os.replace(tmp, self.root / f"{camera_id}.jpg")
+                (self.root / f"{camera_id}.fail").unlink(missing_ok=True)
+            else:
+                (self.root / f"{camera_id}.fail").touch()     # no new grab for this camera until refresh_s
             return data
         finally:
             (self.root / f"{camera_id}.claim").unlink(missing_ok=True)
             self._grabbing.pop(camera_id, None)
 
+    def _failed_recently(self, camera_id: str) -> bool:
+        try:
+            return time.time() - (self.root / f"{camera_id}.fail").stat().st_mtime < self.refresh_s
+        except FileNotFoundError:
+            return False
+
     async def get(self, camera_id: str, url: str) -> bytes | None:
         hit = self._cached(camera_id)
         if hit and time.time() - hit[0] < self.refresh_s:
             return hit[1]
+        if self._failed_recently(camera_id):       # an unreachable camera is not asked again per request
+            return hit[1] if hit else None
         task = self._grabbing.get(camera_id)
         if task is None and self._claim(camera_id):
             task = asyncio.create_task(self._grab(camera_id, url))

@@ -44,7 +44,8 @@ class PortalUser(FastHttpUser):
                 r.failure(f"HTTP {r.status_code}")
                 return []
             try:
-                ids = [it[self.ep.camera_id_key] for it in r.json()[self.ep.camera_items_key]]
+                ids = [it[self.ep.camera_id_key] for it in r.json()[self.ep.camera_items_key]
+                       if it.get("online", True) is not False]        # the portal marks offline cameras
             except (ValueError, KeyError, TypeError) as e:
                 r.failure(f"unexpected cameras response: {e}")
                 return []

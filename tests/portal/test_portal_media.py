@@ -149,3 +149,23 @@ def test_portal_up_rejects_bad_options(tilikbench_cli, capsys):
     assert tilikbench_cli("portal", "up", smoke, "--port", "0") == 2
     assert "--port" in capsys.readouterr().err
     assert tilikbench_cli("portal", "up", smoke.replace("smoke.yaml", "nope.yaml")) == 2
+
+
+def test_unreachable_camera_snapshot_fails_fast_and_is_not_regrabbed_per_request(stack, stack_mod, tmp_path):
+    from analytics.portal.serve import PortalServer
+    records = stack.records + [{"id": "atcs-0099", "url": stack.records[0]["url"].rsplit("/", 1)[0] + "/atcs-0099",
+                                "group": "ATCS", "camera_class": "atcs", "kecamatan": "Genuk"}]
+    cfg = stack_mod.portal_config(tmp_path, None, workers=1, snapshot_refresh_s=30)
+    with PortalServer(cfg, records) as portal:
+        codes = []
+        for _ in range(5):
+            try:
+                get(portal.url + "/snapshot/atcs-0099.jpg")
+                codes.append(200)
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+                assert e.headers["Retry-After"]
+        assert codes == [502] * 5
+        grabs = [ln for ln in (tmp_path / "portal-state" / "portal.log").read_text().splitlines()
+                 if "snapshot of" in ln and "atcs-0099" in ln]
+        assert len(grabs) == 1, grabs        # one failed grab, then remembered for the refresh period
