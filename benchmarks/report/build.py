@@ -75,6 +75,12 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
         model = t("model_text", axis=mc.get("axis"), pred=_fmt(mc["predicted_knee"]), meas=_fmt(mc["measured_knee"]),
                   err=_share(mc.get("rel_error")), target=_share(mc.get("target")),
                   verdict=t("model_within") if mc.get("within_target") else t("model_outside"))
+    elif str(mc.get("status", "")).startswith("done"):
+        fields = {"axis": mc.get("axis"), "pred": _fmt(mc.get("predicted_knee")), "meas": _fmt(mc.get("measured_knee")),
+                  "target": _share(mc.get("target"))}
+        key = ("model_neither" if mc.get("measured_knee") is None and mc.get("predicted_knee") is None
+               else "model_no_pred" if mc.get("predicted_knee") is None else "model_no_meas")
+        model = t(key, **fields)
     else:
         model = t("model_absent", why=mc.get("status") or "the run holds no model check")
 
@@ -96,7 +102,7 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
     run = data.get("run", {})
     sources = [{"fig": f["title"], "src": t("src_absent") if not f["png"] else
                 t("src_simulated") if f["source"] == "simulated" else t("src_measured")} for f in figures]
-    sources.append({"fig": t("model_h"), "src": t("src_simulated") if mc.get("predicted_knee") is not None
+    sources.append({"fig": t("model_h"), "src": t("src_simulated") if str(mc.get("status", "")).startswith("done")
                     else t("src_absent")})
     sources.append({"fig": t("bom_h"), "src": t("src_simulated") if sizing else t("src_absent")})
     return {

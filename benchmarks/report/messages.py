@@ -30,6 +30,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "model_within": "within",
         "model_outside": "outside",
         "model_absent": "Model check not available: {why}.",
+        "model_no_pred": "The simulator, calibrated from this run, predicts no knee within the run's steps; "
+                         "measured: {axis} = {meas}. Outside the {target} target.",
+        "model_no_meas": "The simulator, calibrated from this run, predicts the knee at {axis} = {pred}; the run "
+                         "reached no knee. Outside the {target} target.",
+        "model_neither": "Neither the run nor the simulator, calibrated from it, finds a knee within the run's "
+                         "steps: they agree.",
         "plots_h": "Measurements",
         "fig_latency": "Latency against load, with the knee",
         "fig_util": "Utilisation per resource (CPU of each part, % of one core) and memory",
@@ -99,6 +105,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "model_within": "dalam",
         "model_outside": "di luar",
         "model_absent": "Pemeriksaan model tidak tersedia: {why}.",
+        "model_no_pred": "Simulator, yang dikalibrasi dari uji ini, tidak memperkirakan titik jenuh dalam langkah "
+                         "uji; terukur: {axis} = {meas}. Di luar target {target}.",
+        "model_no_meas": "Simulator, yang dikalibrasi dari uji ini, memperkirakan titik jenuh pada {axis} = {pred}; "
+                         "uji tidak mencapai titik jenuh. Di luar target {target}.",
+        "model_neither": "Baik uji maupun simulator yang dikalibrasi darinya tidak menemukan titik jenuh dalam "
+                         "langkah uji: keduanya sepakat.",
         "plots_h": "Hasil pengukuran",
         "fig_latency": "Latensi terhadap beban, dengan titik jenuh",
         "fig_util": "Utilisasi per sumber daya (CPU tiap bagian, % dari satu core) dan memori",
