@@ -43,9 +43,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fig_city": "Simulated city-scale curves (95% confidence bands)",
         "fig_absent": "Not shown: {why}.",
         "why_no_latency": "this run measured neither analytics lag nor viewer latency",
-        "why_no_accuracy": "the runner does not yet compare the stack's events with the footage's ground truth "
-                           "under load (counts need whole clip loops, longer than a trial); see the stack's own "
-                           "accuracy figures in docs/analytics.md",
+        "why_no_accuracy": "no trial's window held a ground-truth line crossing on a camera the stack counts "
+                           "(the run needs the stack and generated footage with a line_count rule)",
+        "acc_step": "count accuracy, pooled over the step's trials",
+        "acc_trial": "count accuracy, one trial",
+        "acc_dropped": "sampled frames dropped (share)",
+        "acc_ylabel": "share (1 = every crossing counted)",
         "why_no_city": "the simulator's city-scale curves are not available ({why})",
         "axis_load": "load: {axis}",
         "knee_label": "knee",
@@ -118,9 +121,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fig_city": "Kurva simulasi skala kota (pita kepercayaan 95%)",
         "fig_absent": "Tidak ditampilkan: {why}.",
         "why_no_latency": "uji ini tidak mengukur jeda analitik maupun latensi penonton",
-        "why_no_accuracy": "runner belum membandingkan kejadian dari tumpukan analitik dengan ground truth "
-                           "rekaman di bawah beban (hitungan memerlukan putaran klip utuh, lebih panjang dari satu "
-                           "percobaan); lihat angka akurasi tumpukan di docs/analytics.md",
+        "why_no_accuracy": "tidak ada jendela percobaan yang memuat lintasan garis dari ground truth pada kamera "
+                           "yang dihitung tumpukan analitik (uji ini memerlukan tumpukan analitik dan rekaman "
+                           "buatan dengan aturan line_count)",
+        "acc_step": "akurasi hitungan, gabungan percobaan dalam langkah",
+        "acc_trial": "akurasi hitungan, satu percobaan",
+        "acc_dropped": "frame sampel yang dibuang (proporsi)",
+        "acc_ylabel": "proporsi (1 = setiap lintasan terhitung)",
         "why_no_city": "kurva skala kota dari simulator tidak tersedia ({why})",
         "axis_load": "beban: {axis}",
         "knee_label": "titik jenuh",

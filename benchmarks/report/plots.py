@@ -139,17 +139,35 @@ def utilisation_plot(data: dict[str, Any], t: Tr) -> str | None:
 
 
 def accuracy_plot(data: dict[str, Any], t: Tr) -> str | None:
-    err = series(data, "count_error")
-    drop = series(data, "dropped_share")
-    if not err[0]:
+    """Count accuracy against ground truth per step (pooled over its trials, and each trial), the share
+    of sampled frames dropped, and the knee; None when no trial had a ground-truth crossing."""
+    from benchmarks.runner.accuracy import step_accuracy
+    axis = data.get("axis", "cameras")
+    xs, pooled, tx, ty = [], [], [], []
+    for s in data.get("steps", []):
+        trials = [tr["metrics"] for tr in s.get("trials", []) if not tr.get("partial") and tr.get("metrics")]
+        acc = step_accuracy(trials)
+        if acc is None:
+            continue
+        xs.append(s["load"].get(axis))
+        pooled.append(acc)
+        for m in trials:
+            if isinstance(m.get("count_accuracy"), (int, float)):
+                tx.append(s["load"].get(axis))
+                ty.append(m["count_accuracy"])
+    if not xs:
         return None
+    drop = series(data, "dropped_share")
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    _errorbar(ax, *err, "count error vs ground truth")
+    ax.plot(xs, pooled, marker="o", label=t("acc_step"))
+    if tx:
+        ax.scatter(tx, ty, marker="x", color="grey", alpha=0.7, label=t("acc_trial"))
     if drop[0]:
-        _errorbar(ax, *drop, "frames dropped (share)")
+        _errorbar(ax, *drop, t("acc_dropped"))
     _knee_line(ax, data, t)
-    ax.set_xlabel(t("axis_load", axis=data.get("axis")))
-    ax.set_ylabel("share")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel(t("axis_load", axis=axis))
+    ax.set_ylabel(t("acc_ylabel"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return _png(fig)

@@ -11,6 +11,11 @@ Per trial, from the stack's stats (deltas over the trial) and its event store:
 frame decoded in the trial or not online), ``analytics_lag_p95_s`` (p95 of capture -> stored over the
 trial's events when there are at least ``MIN_EVENTS``; otherwise the worst camera's mean capture ->
 analysed time, and ``analytics_lag_source`` says which), and ``decode_ms``.
+
+Accuracy under load (``benchmarks.runner.accuracy``): for each online camera with generated footage
+whose class runs ``line_count``, the ``line_count`` events of the trial's part of the clip timeline
+against the ground-truth crossings there: ``count_accuracy``, ``count_truth``, ``count_counted``,
+``count_abs_error`` (and per class), ``parking_dwell_error_s``.
 """
 from __future__ import annotations
 
@@ -53,6 +58,8 @@ class StackComponent(Component):
         self._t0_wall = 0.0
         self._ready_timeout = 90.0
         self._step = 0
+        self._step_t0_wall = 0.0
+        self._gt: dict[str, Any] = {}
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
         if self.fleet is None:
@@ -83,6 +90,7 @@ class StackComponent(Component):
         self._step += 1
         self.stack = Stack(self._config_for(load.sampling_fps), cams, ctx.run_dir / "stack" / f"step-{self._step}")
         self.stack.start(preflight=self._step == 1)
+        self._step_t0_wall = time.time()
         self.stack.wait_ready(timeout=self._ready_timeout)
         self.current = key
 
@@ -112,12 +120,17 @@ class StackComponent(Component):
         after = self._cams()
         t1_wall = time.time()
         fps, sampled, dropped, lost, frame_lags, dec = [], 0, 0, 0, [], []
+        decoded_fps, cpu_ms = [], {"decode_cpu_ms": [], "detect_cpu_ms": []}
         for cid in self.online:
             a, b = after.get(cid, {}), self._before.get(cid, {})
             d = {k: (a.get(k) or 0) - (b.get(k) or 0) for k in ("frames_in", "frames_sampled",
                                                                 "frames_analysed", "dropped")}
             dt = (a["_t"] - b["_t"]) if a.get("_t") and b.get("_t") else duration_s
             fps.append(d["frames_analysed"] / max(dt, 1e-6))
+            decoded_fps.append(d["frames_in"] / max(dt, 1e-6))
+            for k in cpu_ms:                  # CPU-time costs, when the stack reports them
+                if isinstance(a.get(k), (int, float)):
+                    cpu_ms[k].append(float(a[k]))
             sampled += d["frames_sampled"]
             dropped += d["dropped"]
             if a.get("status") != "online" or d["frames_in"] <= 0:
@@ -138,7 +151,15 @@ class StackComponent(Component):
         }
         if dec:
             out["decode_ms"] = round(float(np.mean(dec)), 3)
-        lags = self._event_lags(self._t0_wall, t1_wall)
+        # totals over the online cameras, for the simulator's calibration (stack CPU ~ these rates)
+        out["decoded_fps_total"] = round(float(sum(decoded_fps)), 3)
+        out["analysed_fps_total"] = round(float(sum(fps)), 3)
+        for k, v in cpu_ms.items():
+            if v:
+                out[k] = round(float(np.mean(v)), 3)
+        events = self._events(max(self._step_t0_wall, self._t0_wall - 120.0), t1_wall + 5.0)
+        lags = [e.t_stored - e.t_frame for e in events
+                if e.t_stored is not None and self._t0_wall <= e.t_frame <= t1_wall]
         if len(lags) >= MIN_EVENTS:
             out["analytics_lag_p95_s"] = round(float(np.percentile(lags, 95)), 3)
             out["analytics_lag_source"] = 1.0      # 1: events stored, 0: frames analysed
@@ -146,9 +167,48 @@ class StackComponent(Component):
             out["analytics_lag_p95_s"] = round(max(frame_lags), 3)
             out["analytics_lag_source"] = 0.0
         out["events"] = len(lags)
+        out.update(self._accuracy(events, self._t0_wall, t1_wall))
         return out
 
-    def _event_lags(self, since: float, until: float) -> list[float]:
+    def _count_classes(self, camera_class: str) -> tuple[list[str] | None, str]:
+        """The classes the camera class's ``line_count`` rule counts (None: no such rule), and its decode."""
+        from analytics.config import IngestClass
+        base = next((c for c in self.config.classes if c.name == camera_class), None) or IngestClass(name=camera_class)
+        rule = next((r for r in base.rules if r.type == "line_count"), None)
+        return (list(rule.classes) if rule is not None else None), base.decode
+
+    def _ground_truth(self, path):
+        from fake_cameras.groundtruth import load_ground_truth
+        key = str(path)
+        if key not in self._gt:
+            try:
+                self._gt[key] = load_ground_truth(path)
+            except Exception:     # a camera without readable ground truth is left out of the figure
+                log.exception("cannot read ground truth %s", path)
+                self._gt[key] = None
+        return self._gt[key]
+
+    def _accuracy(self, events: list, t0: float, t1: float) -> dict[str, Any]:
+        from benchmarks.runner.accuracy import camera_counts, trial_metrics
+        online = set(self.online)
+        cams, unplaced = [], 0
+        for info in self.fleet.cameras:
+            if info.id not in online or info.ground_truth is None:
+                continue
+            classes, decode = self._count_classes(info.camera_class)
+            gt = self._ground_truth(info.ground_truth) if classes else None
+            if gt is None:
+                continue
+            c = camera_counts(info.id, [e for e in events if e.camera_id == info.id], gt, t0, t1,
+                              sample_fps=self.current[1] if self.current and decode == "sampled" else None,
+                              classes=classes)
+            if c is None:
+                unplaced += 1
+            else:
+                cams.append(c)
+        return trial_metrics(cams, unplaced) if cams or unplaced else {}
+
+    def _events(self, since: float, until: float) -> list:
         from analytics.store import open_store
         try:
             store = open_store(self.config.store)
@@ -159,7 +219,7 @@ class StackComponent(Component):
             events = store.query(since=since, until=until, limit=100_000)
         finally:
             store.close()
-        return [e.t_stored - e.t_frame for e in events if e.t_stored is not None and e.camera_id in self.online]
+        return [e for e in events if e.camera_id in self.online]
 
     def _stop_stack(self) -> None:
         if self.stack is not None:
