@@ -183,7 +183,9 @@ def calibration_from_results(results_json: dict[str, Any], reference: Calibratio
         value = costs.get(section)
         if value:
             data[section] = value
-            data["provenance"][section] = "measured in the run"
+            given = costs.get("provenance") if isinstance(costs.get("provenance"), dict) else {}
+            data["provenance"][section] = f"measured in the run: {given[section]}" if given.get(section) \
+                else "measured in the run"
         else:
             ref_value = getattr(ref, section)
             data[section] = ([r.model_dump() for r in ref_value] if isinstance(ref_value, list)

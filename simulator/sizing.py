@@ -208,8 +208,18 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
                          f"{'; '.join(last.slo_violations) if last else ''} (highest: {worst})",
                          where="simulation.slos")
     _, hw, _ = best
+    # the answer's NIC: the cheapest carrying its busiest server; the hardware set and the BOM both say it
+    hw = _replace(hw, nic=_nic_for(full, calibration, hw))
     r = simulate_workload(full, calibration, hw, np.random.default_rng(seed))
     return _result(full, calibration, hw, r, headroom, t0, sims + 1)
+
+
+def _nic_for(w: Workload, cal: Calibration, hw: HardwareSet):
+    """The cheapest NIC that carries the busiest server's traffic within the headroom."""
+    need = max(ingest_bps(w) / hw.ingest_count, float(egress_bps(w, cal.hls.ts_overhead_ratio).max())
+               / hw.portal_count) / 1e9 / hw.catalogue.nic_usable_share / w.config.headroom
+    fitting = [n for n in hw.catalogue.nics if n.gbps >= need]
+    return min(fitting, key=lambda n: n.price_usd) if fitting else hw.nic
 
 
 def _result(w: Workload, cal: Calibration, hw: HardwareSet, r: SimResult, headroom: float, t0: float,
@@ -217,11 +227,7 @@ def _result(w: Workload, cal: Calibration, hw: HardwareSet, r: SimResult, headro
     stored_tb = storage_bytes(w) / 1e12
     disks = math.ceil(stored_tb / (hw.disk.tb * hw.disk.usable_share)) if stored_tb else 0
     servers = hw.ingest_count + hw.portal_count
-    # the cheapest NIC that carries the busiest server's traffic within the headroom
-    need = max(ingest_bps(w) / hw.ingest_count, float(egress_bps(w, cal.hls.ts_overhead_ratio).max())
-               / hw.portal_count) / 1e9 / hw.catalogue.nic_usable_share / headroom
-    fitting = [n for n in hw.catalogue.nics if n.gbps >= need]
-    nic = min(fitting, key=lambda n: n.price_usd) if fitting else hw.nic
+    nic = hw.nic
     bom = [BomLine("ingest/detection server", hw.ingest_server.name, hw.ingest_count, hw.ingest_server.price_usd)]
     if hw.gpu:
         bom.append(BomLine("GPU", hw.gpu.name, hw.ingest_count * hw.gpus_per_server, hw.gpu.price_usd))

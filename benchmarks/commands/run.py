@@ -36,7 +36,9 @@ def print_summary(data: dict) -> None:
     else:
         print(f"no knee: {data.get('stop_reason')}")
     mc = data.get("model_check") or {}
-    if mc.get("predicted_knee") is not None and mc.get("measured_knee") is not None:
+    if mc.get("summary"):
+        print(f"model check: {mc['summary']}")
+    elif mc.get("predicted_knee") is not None and mc.get("measured_knee") is not None:
         print(f"model check: predicted knee {mc['axis']}={mc['predicted_knee']:.3g}, measured "
               f"{mc['measured_knee']:g}, error {mc['rel_error']:.1%} "
               f"({'within' if mc['within_target'] else 'outside'} the {mc['target']:.0%} target)")

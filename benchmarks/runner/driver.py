@@ -155,8 +155,15 @@ class ScenarioRun:
             costs: dict[str, Any] = {}
             for c in self.components:
                 costs.update(getattr(c, "measured_costs", dict)())
+            try:                         # the stack's CPU costs fitted over the trials (simulator.runcal)
+                from benchmarks.runner.modelcheck import run_costs
+                fitted = run_costs(self.data, self.scenario) or {}
+            except Exception:            # a calibration problem must not lose the run's results
+                log.exception("fitting the run's costs failed")
+                fitted = {}
+            costs = {**fitted, **costs}
             if costs:
-                self.data["measured_costs"] = {"schema_version": 1, **costs}
+                self.data["measured_costs"] = {**costs, "schema_version": 1}
             self.data["stop_reason"] = stop_reason if not interrupted else \
                 "interrupted: stopped on request; the results hold what was measured"
             self._save()

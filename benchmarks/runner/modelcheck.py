@@ -1,14 +1,23 @@
 """Model check: calibrate the simulator from the run, predict the run's own knee, compare.
 
-The simulator is given the run as it happened: the fleet's cameras (all online), this machine
-(catalogue entry ``local-2c`` for the ingest and the portal tiers), the step's sampling fps and viewers,
-and the run's SLOs translated to the simulator's. It answers at which of the run's steps the SLOs first
-break (``simulator.knee.predict_knee``). Stored as ``model_check`` with the relative error and whether it
-is within the 15% target. When the simulator cannot answer, the record says why, with no number.
+Calibration (``run_costs``, stored as the run's ``measured_costs``): the stack's CPU per decoded and per
+analysed frame fitted over the run's trials (``simulator.runcal``: measured CPU and frame rates only,
+never the SLO verdicts), and the cores the stack had at each step (machine cores minus the measured CPU
+of the fleet, portal and load generator).
+
+Prediction (``model_check``): every planned step as the run stepped it (cameras, sampling fps and viewers
+together) is simulated on this machine (a catalogue server with the machine's cores, each giving the
+stack its measured share) with the run's calibration; the run's SLOs are checked on the model's outputs
+(analysed share / fps: the sampling rule on the frames the cameras delivered before the knee, less the
+model's drops; lag p95: frame-to-event p95; viewer p95: API p95). The first failing step is the
+predicted knee. Stored as ``model_check`` with the relative error, the binding SLO on both sides and
+whether it is within the 15% target. When the simulator cannot answer, the record says why.
 """
 from __future__ import annotations
 
 import logging
+import os
+import statistics
 from typing import Any
 
 from benchmarks.runner.fleet_component import fleet_for
@@ -63,37 +72,164 @@ def run_as_scenario(results: dict[str, Any], scenario, step: dict[str, Any]):
     return scenario.model_copy(update={"cameras": cams, "simulation": SimulationConfig.model_validate(base)})
 
 
+def _machine_cores(results: dict[str, Any]) -> int:
+    mi = results.get("machine_info") or {}
+    return int(mi.get("cpu_count_logical") or os.cpu_count() or 1)
+
+
+def _detector_key(scenario) -> dict[str, Any]:
+    from simulator.config import DetectorSettings
+    det = DetectorSettings()
+    key = {"backend": det.backend, "model": det.model, "input_size": det.input_size}
+    if scenario.stack is not None:
+        d = scenario.stack.detector
+        key.update(backend=BACKENDS.get(d.type, d.type), input_size=int(d.imgsz))
+    return key
+
+
+def _workload(results: dict[str, Any], scenario, load: dict[str, Any]):
+    from simulator.model import split_scenario
+    from simulator.workload import build_workload
+    sc = run_as_scenario(results, scenario, {"load": load})
+    cams, cfg, _ = split_scenario(sc)
+    return sc, build_workload(cams, cfg)
+
+
+def run_costs(results: dict[str, Any], scenario) -> dict[str, Any] | None:
+    """The run's ``measured_costs`` (see ``simulator.runcal``), or None when the run has no steps."""
+    from simulator.calibration import load_calibration
+    from simulator.runcal import run_costs as fit
+    steps = results.get("steps") or []
+    if not steps:
+        return None
+    ref = load_calibration()
+    peak = max((s["load"] for s in steps), key=lambda ld: ld["cameras"])
+    _, w = _workload(results, scenario, peak)
+    rate = sum(c.online * c.fps for c in w.classes if c.sample_every)
+    mix = (sum(c.online * c.fps * ref.decode(c.codec, c.width, c.height) for c in w.classes if c.sample_every)
+           / rate) if rate else ref.decode("h264", 1280, 720)
+    return fit(results, machine_cores=_machine_cores(results), ref_decode_ms_mix=mix,
+               ref_decode_rows=[r.model_dump() for r in ref.decode_ms], detector_key=_detector_key(scenario))
+
+
+def local_hardware(machine_cores: int, stack_cores: float, detector_cores: int):
+    """This machine as a hardware set: ``machine_cores`` cores, each giving the stack
+    ``stack_cores / machine_cores`` of its time (the rest went to the other parts)."""
+    from simulator.config import HardwareSetSpec
+    from simulator.hardware import CpuServer, HardwareSet, load_catalogue
+    cat = load_catalogue()
+    server = CpuServer(name="local-run", cores=machine_cores, speed=max(stack_cores / machine_cores, 0.01),
+                       price_usd=0, note="this machine as the run measured it")
+    cat = cat.model_copy(update={"cpu_servers": [*cat.cpu_servers, server]})
+    det = max(1, min(detector_cores, machine_cores - 1)) if machine_cores > 1 else None
+    spec = HardwareSetSpec.model_validate({
+        "ingest": {"server": "local-run", "count": 1, "detector_cores": det},
+        "portal": {"server": "local-run", "count": 1}, "nic": THIS_MACHINE["nic"], "disk": THIS_MACHINE["disk"]})
+    return HardwareSet.resolve(spec, cat)
+
+
+def delivery_ratio(results: dict[str, Any], scenario) -> tuple[float, str]:
+    """Frames the cameras delivered / their nominal fps, median over the trials of the steps BEFORE the
+    first failing one (the failing step's own figures are not used)."""
+    knee = results.get("knee")
+    last = knee["step"] if knee else len(results.get("steps", []))
+    ratios = []
+    for step in results.get("steps", [])[:last]:
+        _, w = _workload(results, scenario, step["load"])
+        nominal = sum(c.online * c.fps for c in w.classes)
+        for t in step.get("trials", []):
+            d = t.get("metrics", {}).get("decoded_fps_total")
+            if not t.get("partial") and isinstance(d, (int, float)) and nominal > 0 and d > 0:
+                ratios.append(min(d / nominal, 1.0))
+    if not ratios:
+        return 1.0, "nominal camera fps (no decoded frame rates measured before the knee)"
+    return statistics.median(ratios), f"median of {len(ratios)} trials before the knee"
+
+
+def predicted_slos(results: dict[str, Any], r, w, sampling_fps: float, delivery: float) -> dict[str, dict]:
+    """The run's SLOs checked on the model's outputs: {slo: {value, limit, ok}}."""
+    slos = results.get("slos", {})
+    analysed = [c for c in w.classes if c.sample_every and c.online]
+    keep = 1.0 - r.drops["frames"]
+    fps_min = min((c.fps * delivery / c.sample_every * keep for c in analysed), default=0.0)
+    values = {"min_analysed_fps": fps_min, "min_analysed_share": fps_min / sampling_fps if sampling_fps else 0.0,
+              "analytics_lag_p95_s": r.latency["frame_to_event"]["p95"],
+              "viewer_p95_ms": r.latency["api"]["p95"] * 1000.0}
+    out = {}
+    for name, limit in slos.items():
+        if name in values:
+            v = values[name]
+            ok = v >= limit if name.startswith("min_") else v <= limit
+            sev = (limit / v if v > 0 else float("inf")) if name.startswith("min_") else v / limit
+            out[name] = {"value": round(v, 4), "limit": limit, "ok": ok, "severity": round(sev, 3)}
+    over = [k for k, res in r.resources.items() if res.utilisation >= 1.0]
+    if over:
+        out["overload"] = {"value": ", ".join(over), "limit": "utilisation < 1", "ok": False, "severity": 1.0}
+    return out
+
+
 def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
     knee = results.get("knee")
     axis = results.get("axis", "cameras")
     measured = knee["value"] if knee else None
     out: dict[str, Any] = {"axis": axis, "measured_knee": measured, "predicted_knee": None,
-                           "rel_error": None, "within_target": None, "target": TARGET}
+                           "measured_binding_slo": knee.get("binding_slo") if knee else None,
+                           "predicted_binding_slo": None, "rel_error": None, "within_target": None,
+                           "target": TARGET}
     try:
+        import numpy as np
+
         from simulator.calibration import calibration_from_results, load_calibration
-        from simulator.knee import predict_knee
+        from simulator.model import simulate
+        from simulator.runcal import cores_at
     except ImportError as e:
-        out["status"] = f"not available: the simulator's knee prediction is missing ({e.name or e})"
+        out["status"] = f"not available: the simulator is missing ({e.name or e})"
         return out
-    steps = results.get("steps", [])
     try:
-        if isinstance(results.get("measured_costs"), dict):
+        costs = results.get("measured_costs") if isinstance(results.get("measured_costs"), dict) else None
+        if costs and (costs.get("decode_ms") or costs.get("detector_ms")):
             cal = calibration_from_results(results)
         else:
             cal = load_calibration()
             cal.provenance = {k: f"reference calibration (the run measured no costs): {v}"
                               for k, v in cal.provenance.items()}
-        sim_scenario = run_as_scenario(results, scenario, steps[0])
-        planned = [float(s["load"][axis]) for s in results.get("planned_steps") or steps]
-        pred = predict_knee(cal, AXIS_TO_SIM[axis], planned, scenario=sim_scenario, seed=int(scenario.seed))
+        cores = _machine_cores(results)
+        table = (costs or {}).get("stack_cores") or []
+        delivery, delivery_how = delivery_ratio(results, scenario)
+        workers = int(scenario.stack.workers) if scenario.stack is not None else max(1, cores // 2)
+        predicted_steps = []
+        for step in results.get("planned_steps") or results.get("steps", []):
+            load = step["load"]
+            sc, w = _workload(results, scenario, load)
+            avail, how = cores_at(table, float(load[axis]), cores)
+            hw = local_hardware(cores, avail, workers)
+            r = simulate(sc, cal, hw, rng=np.random.default_rng(int(scenario.seed)))
+            checks = predicted_slos(results, r, w, float(load["sampling_fps"]), delivery)
+            failed = {k: v for k, v in checks.items() if v["ok"] is False}
+            binding = max(failed, key=lambda k: failed[k]["severity"]) if failed else None
+            det_cores = hw.detector_workers
+            predicted_steps.append({"load": load, "stack_cores": round(avail, 3), "stack_cores_source": how,
+                                    "utilisation": {k: round(float(v.utilisation), 3)
+                                                    for k, v in r.resources.items() if k in ("decode_cpu", "detector")},
+                                    "slo": checks, "ok": not failed, "binding_slo": binding})
+            if failed and out["predicted_knee"] is None:
+                out["predicted_knee"] = load[axis]
+                out["predicted_binding_slo"] = binding
+            if out["predicted_knee"] is not None and (measured is None or load[axis] >= measured):
+                break
     except Exception as e:                      # the check must never lose a run's results
         log.exception("model check failed")
         out["status"] = f"failed: {type(e).__name__}: {e}"
         return out
-    out.update({"predicted_knee": pred, "calibration": cal.label,
-                "calibration_provenance": dict(cal.provenance), "status": "done",
-                "simulated_as": "this machine as catalogue entry local-2c; SLOs " +
-                                ", ".join(f"{k}={v:g}" for k, v in sim_scenario.simulation.slos.model_dump().items())})
+    pred = out["predicted_knee"]
+    fit = (costs or {}).get("fit", {})
+    out.update({"calibration": cal.label, "calibration_provenance": dict(cal.provenance),
+                "calibration_method": fit.get("method", "reference"), "status": "done",
+                "delivered_fps_ratio": round(delivery, 4), "delivered_fps_source": delivery_how,
+                "predicted_steps": predicted_steps,
+                "simulated_as": f"this machine ({cores} cores, the stack's share measured per step); "
+                                f"{det_cores} detector core(s); the run's SLOs checked on the model's outputs"})
+    out["at_measured_knee"] = at_measured_knee(results, predicted_steps)
     if measured is not None and pred is not None:
         out["rel_error"] = abs(pred - measured) / measured
         out["within_target"] = out["rel_error"] <= TARGET
@@ -104,4 +240,35 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
         out["status"] = ("done: the simulator predicts a knee the run did not reach" if measured is None
                          else "done: the simulator predicts no knee within the planned steps")
         out["within_target"] = False
+    out["summary"] = summary(out)
     return out
+
+
+def at_measured_knee(results: dict[str, Any], predicted_steps: list[dict]) -> dict[str, Any] | None:
+    """Each SLO at the measured knee step: the model's value against the measured median."""
+    knee = results.get("knee")
+    if not knee:
+        return None
+    pred = next((p for p in predicted_steps if p["load"] == knee["load"]), None)
+    step = next((s for s in results.get("steps", []) if s["index"] == knee["step"]), None)
+    if pred is None or step is None:
+        return None
+    out = {}
+    for name, c in pred["slo"].items():
+        vals = [t["slo"][name]["value"] for t in step.get("trials", [])
+                if isinstance(t.get("slo", {}).get(name, {}).get("value"), (int, float))]
+        if vals:
+            m = statistics.median(vals)
+            out[name] = {"predicted": c["value"], "measured": round(m, 4), "limit": c["limit"],
+                         "rel_error": round(abs(c["value"] - m) / abs(m), 4) if m else None}
+    return out
+
+
+def summary(mc: dict[str, Any]) -> str:
+    p, m = mc.get("predicted_knee"), mc.get("measured_knee")
+    head = (f"predicted knee {mc['axis']}={p:g} ({mc.get('predicted_binding_slo')}) vs measured "
+            f"{m:g} ({mc.get('measured_binding_slo')})" if p is not None and m is not None else mc.get("status", ""))
+    if mc.get("rel_error") is not None:
+        head += f", error {mc['rel_error']:.1%} ({'within' if mc['within_target'] else 'outside'} the " \
+                f"{mc['target']:.0%} target)"
+    return f"{head}; calibration: {mc.get('calibration_method', 'reference')}"

@@ -167,7 +167,7 @@ class StackComponent(Component):
             out["analytics_lag_p95_s"] = round(max(frame_lags), 3)
             out["analytics_lag_source"] = 0.0
         out["events"] = len(lags)
-        out.update(self._accuracy(events, self._t0_wall, t1_wall))
+        out.update(self._accuracy(events, after, self._t0_wall, t1_wall))
         return out
 
     def _count_classes(self, camera_class: str) -> tuple[list[str] | None, str]:
@@ -188,7 +188,15 @@ class StackComponent(Component):
                 self._gt[key] = None
         return self._gt[key]
 
-    def _accuracy(self, events: list, t0: float, t1: float) -> dict[str, Any]:
+    @staticmethod
+    def _stats_offset(cam: dict, fps: float, decode: str) -> float | None:
+        """Capture minus stream time from a reader's snapshot: stream frame 0 was decoded about
+        frames_in / fps before the snapshot (not after a reconnect, nor when only keyframes decode)."""
+        if decode == "keyframes" or cam.get("reconnects") or not cam.get("frames_in") or not cam.get("_t"):
+            return None
+        return float(cam["_t"]) - cam["frames_in"] / fps
+
+    def _accuracy(self, events: list, after: dict[str, dict], t0: float, t1: float) -> dict[str, Any]:
         from benchmarks.runner.accuracy import camera_counts, trial_metrics
         online = set(self.online)
         cams, unplaced = [], 0
@@ -200,6 +208,7 @@ class StackComponent(Component):
             if gt is None:
                 continue
             c = camera_counts(info.id, [e for e in events if e.camera_id == info.id], gt, t0, t1,
+                              fallback_offset_s=self._stats_offset(after.get(info.id, {}), gt.fps, decode),
                               sample_fps=self.current[1] if self.current and decode == "sampled" else None,
                               classes=classes)
             if c is None:

@@ -13,6 +13,7 @@ def test_size_small_scenario_gives_bom_and_binding(small, cal):
     assert s.cost == pytest.approx(sum(b.total_usd for b in s.bom))
     assert s.binding_resource in s.result.resources
     assert all(r.utilisation <= s.headroom for r in s.result.resources.values())
+    assert [b.name for b in s.bom if b.item == "NIC"] == [s.hardware.nic.name]
 
 
 def test_unmeetable_slo_names_resource_and_shortfall(small, cal):
@@ -30,6 +31,11 @@ def test_semarang_target_sizes(cal):
     sc = sc.model_copy(update={"simulation": sc.simulation.model_copy(update={"duration_s": 600.0})})
     s = size(sc, cal)
     assert s.cost > 0 and s.storage_tb > 1000 and s.result.slo_ok
+    # the BOM's NIC is the hardware set's NIC (and the one simulated), the cheapest carrying the load
+    nics = [b.name for b in s.bom if b.item == "NIC"]
+    assert nics == [s.hardware.nic.name] and s.hardware.spec().nic == s.hardware.nic.name
+    assert s.hardware.nic.name in s.result.hardware
+    assert s.hardware.nic.name != "nic-100g"      # 9 Gbps of ingest over 5 servers needs far less
 
 
 def test_tight_lag_slo_picks_a_gpu_when_cpu_detection_cannot_meet_it(small, cal):

@@ -1,0 +1,143 @@
+"""Calibration from a run's own measurements, in CPU terms.
+
+Per trial a run records the stack's process CPU (``cpu_pct.stack``, by PID), the frames it decoded and
+analysed per second (``decoded_fps_total``, ``analysed_fps_total``) and the CPU of the other parts on the
+same machine (``cpu_pct.fleet``, ``cpu_pct.portal``, ``cpu_pct.load``). From these:
+
+- the stack's CPU cost per decoded frame and per analysed frame: non-negative least squares of
+  ``cpu_pct.stack / 100 = decode_s x decoded/s + analyse_s x analysed/s`` over every measured trial. The
+  fit uses the measured rates and CPU only, never a trial's SLO verdict. When the trials cannot separate
+  the two costs (one load mix only, or a degenerate fit), the stack's own CPU-time stats
+  (``decode_cpu_ms`` per frame, ``detect_cpu_ms`` per analysed frame) are used, then the reference;
+- the cores the stack had at each step: the machine's cores minus the other parts' measured CPU.
+
+``run_costs`` returns them in the ``measured_costs`` shape ``calibration_from_results`` reads
+(schema version 1; the extra keys ``provenance``, ``fit``, ``stack_cores`` are additive).
+"""
+from __future__ import annotations
+
+import statistics
+from typing import Any, Iterable
+
+import numpy as np
+
+OTHER_PARTS = ("fleet", "portal", "load")
+MIN_COND_SPREAD = 0.15      # the trials' analysed/decoded ratios must differ by this share to fit both costs
+
+
+def _trials(results: dict[str, Any]) -> Iterable[tuple[dict, dict]]:
+    for step in results.get("steps", []):
+        for t in step.get("trials", []):
+            if not t.get("partial"):
+                yield step, t.get("metrics", {})
+
+
+def _num(m: dict, k: str) -> float | None:
+    v = m.get(k)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def fit_costs(results: dict[str, Any]) -> dict[str, Any]:
+    """Seconds of stack CPU per decoded and per analysed frame, with how they were obtained."""
+    rows, y = [], []
+    dec_stat, det_stat = [], []
+    for _, m in _trials(results):
+        cpu, d, a = _num(m, "cpu_pct.stack"), _num(m, "decoded_fps_total"), _num(m, "analysed_fps_total")
+        if cpu is not None and d is not None and a is not None and (d > 0 or a > 0):
+            rows.append((d, a))
+            y.append(cpu / 100.0)
+        if _num(m, "decode_cpu_ms") is not None:
+            dec_stat.append(_num(m, "decode_cpu_ms"))
+        if _num(m, "detect_cpu_ms") is not None:
+            det_stat.append(_num(m, "detect_cpu_ms"))
+    out: dict[str, Any] = {"trials": len(rows)}
+    if len(rows) >= 2:
+        from scipy.optimize import nnls
+        x, yv = np.array(rows, dtype=float), np.array(y, dtype=float)
+        ratios = x[:, 1] / np.maximum(x[:, 0], 1e-9)
+        spread = (ratios.max() - ratios.min()) / max(ratios.max(), 1e-9)
+        coef, _ = nnls(x, yv)
+        if spread >= MIN_COND_SPREAD and coef[0] > 0 and coef[1] > 0:
+            pred = x @ coef
+            out.update({"decode_s": float(coef[0]), "analyse_s": float(coef[1]), "method": "nnls",
+                        "rms_cores": float(np.sqrt(np.mean((pred - yv) ** 2))),
+                        "r2": float(1 - np.sum((pred - yv) ** 2) / max(np.sum((yv - yv.mean()) ** 2), 1e-12)),
+                        "provenance": f"fitted on {len(rows)} trials: stack CPU vs decoded and analysed frames/s "
+                                      "(non-negative least squares, no SLO verdicts used)"})
+            return out
+        out["why_not_fitted"] = (f"the trials' analysed/decoded ratios differ by {spread:.0%} only"
+                                 if spread < MIN_COND_SPREAD else "the fit put a cost at zero")
+    if dec_stat and det_stat:
+        out.update({"decode_s": statistics.median(dec_stat) / 1000.0,
+                    "analyse_s": statistics.median(det_stat) / 1000.0, "method": "stack_stats",
+                    "provenance": f"the stack's CPU-time stats (decode_cpu_ms, detect_cpu_ms; median of "
+                                  f"{len(dec_stat)} trials)"})
+        return out
+    if rows and dec_stat:       # decode from the stack's stats, the analysed cost from the CPU left over
+        d_s = statistics.median(dec_stat) / 1000.0
+        left = [(yy - d_s * r[0], r[1]) for yy, r in zip(y, rows) if r[1] > 0]
+        if left:
+            a_s = max(sum(l for l, _ in left) / sum(a for _, a in left), 0.0)
+            if a_s > 0:
+                out.update({"decode_s": d_s, "analyse_s": a_s, "method": "stack_stats+cpu",
+                            "provenance": "decode from the stack's decode_cpu_ms; per analysed frame the "
+                                          "stack's remaining CPU over the frames analysed"})
+                return out
+    out["method"] = "reference"
+    out["provenance"] = "reference calibration (the run measured too little to fit: " + \
+                        out.get("why_not_fitted", "no stack CPU with frame rates") + ")"
+    return out
+
+
+def stack_cores(results: dict[str, Any], machine_cores: int) -> list[dict[str, Any]]:
+    """Per measured step: machine cores minus the other parts' CPU (median over its trials)."""
+    axis = results.get("axis", "cameras")
+    out = []
+    for step in results.get("steps", []):
+        others = [sum(_num(m, f"cpu_pct.{p}") or 0.0 for p in OTHER_PARTS) / 100.0
+                  for _, m in ((step, t.get("metrics", {})) for t in step.get("trials", []) if not t.get("partial"))]
+        if others:
+            o = statistics.median(others)
+            out.append({"step": step["index"], "value": step["load"].get(axis), "others_cores": round(o, 3),
+                        "cores": round(max(machine_cores - o, 0.1), 3)})
+    return out
+
+
+def cores_at(table: list[dict[str, Any]], value: float, machine_cores: int) -> tuple[float, str]:
+    """The stack's cores at an axis value: measured there, else the others' CPU extrapolated linearly."""
+    for r in table:
+        if r["value"] == value:
+            return r["cores"], "measured at this step"
+    if not table:
+        return float(machine_cores), "no measurement: all the machine's cores"
+    xs = np.array([r["value"] for r in table], dtype=float)
+    os_ = np.array([r["others_cores"] for r in table], dtype=float)
+    if len(set(xs.tolist())) >= 2:
+        slope, icpt = np.polyfit(xs, os_, 1)
+        o = max(float(slope * value + icpt), 0.0)
+        how = "others' CPU extrapolated linearly from the measured steps"
+    else:
+        o, how = float(os_[-1]), "others' CPU as at the last measured step"
+    return max(machine_cores - o, 0.1), how
+
+
+def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix: float,
+              ref_decode_rows: list[dict], detector_key: dict[str, Any]) -> dict[str, Any]:
+    """``measured_costs`` for a run: decode rows (the reference's resolution curve scaled to the fitted
+    cost of this run's camera mix), one detector row (CPU per analysed frame: detection, tracking, rules),
+    and the stack's cores per step. Sections the run could not measure are left out (-> reference)."""
+    fit = fit_costs(results)
+    costs: dict[str, Any] = {"schema_version": 1, "fit": fit,
+                             "stack_cores": stack_cores(results, machine_cores),
+                             "machine_cores": machine_cores, "provenance": {}}
+    if fit["method"] != "reference":
+        k = fit["decode_s"] * 1000.0 / ref_decode_ms_mix
+        costs["decode_ms"] = [{**r, "ms_per_frame": max(r["ms_per_frame"] * k, 1e-4)} for r in ref_decode_rows]
+        costs["detector_ms"] = [{**detector_key, "batch": 1, "ms_per_batch": fit["analyse_s"] * 1000.0}]
+        fit["decode_scale_vs_reference"] = round(k, 3)
+        costs["provenance"] = {
+            "decode_ms": f"{fit['provenance']}; {fit['decode_s'] * 1000:.2f} ms per decoded frame of this run's "
+                         f"mix (x{k:.2f} the reference curve)",
+            "detector_ms": f"{fit['provenance']}; {fit['analyse_s'] * 1000:.1f} ms per analysed frame "
+                           "(detection + tracking + rules)"}
+    return costs

@@ -1,0 +1,191 @@
+"""Model check: the run's own CPU measurements calibrate the simulator, which predicts the run's knee.
+
+The run here is real but small: a "stack" child process that spends a known CPU time per decoded frame
+and per analysed frame at the rates each step asks for (cameras x fps, cameras x sampling fps) and reports
+the frames it did, and a "fleet" child burning a little CPU beside it. The runner measures both by PID,
+exactly as in a full run; the fit must recover the stack's costs from those measurements.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from benchmarks.runner.components import Component
+from benchmarks.runner.context import RunContext
+from benchmarks.runner.driver import RunOptions, ScenarioRun
+from benchmarks.scenario import load_scenario
+from simulator.calibration import calibration_from_results
+from simulator.runcal import fit_costs
+
+DECODE_MS, ANALYSE_MS = 3.0, 30.0
+CAMERA_FPS = 10            # rt-360p10
+
+STACK = textwrap.dedent("""\
+    import json, os, sys, time
+    state, decode_s, analyse_s = sys.argv[1], float(sys.argv[2]) / 1000, float(sys.argv[3]) / 1000
+    def burn(s):
+        end = time.process_time() + s
+        while time.process_time() < end:
+            pass
+    decoded = analysed = 0
+    t_next = time.monotonic()
+    while True:
+        try:
+            cams, fps, sample = (float(x) for x in open(state + ".load").read().split())
+        except (OSError, ValueError):
+            cams, fps, sample = 0, 0, 0
+        t_next += 0.1
+        d, a = cams * fps * 0.1, cams * sample * 0.1
+        burn(d * decode_s + a * analyse_s)
+        decoded += d
+        analysed += a
+        tmp = state + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"t": time.monotonic(), "decoded": decoded, "analysed": analysed}, f)
+        os.replace(tmp, state)
+        time.sleep(max(t_next - time.monotonic(), 0.0))
+    """)
+BURN = "import time\nwhile True:\n    end = time.process_time() + 0.01\n    while time.process_time() < end: pass\n" \
+       "    time.sleep(0.09)\n"
+
+SCENARIO = textwrap.dedent("""\
+    name: modelcheck
+    seed: 3
+    cameras:
+      classes:
+        - {name: rt, count: 6, group: CCTV RT, profile: rt-360p10}
+    slos: {min_analysed_share: 0.9, analytics_lag_p95_s: 2.0}
+    run: {cameras: [1, 2, 4, 6], sampling_fps: [1, 2, 5, 8], viewers: [0], trials: 2, step_duration_s: 1.5,
+          warmup_s: 0.3}
+    simulation:
+      duration_s: 120
+    """)
+
+
+class FakeStack(Component):
+    """A real child process doing CPU work per frame; the trial reads the frames it did."""
+    name = "stack"
+
+    def __init__(self, state: Path) -> None:
+        super().__init__()
+        self.state, self.proc, self.load, self._before = state, None, None, None
+
+    def _start(self, ctx, peak):
+        self.proc = subprocess.Popen([sys.executable, "-c", STACK, str(self.state), str(DECODE_MS),
+                                      str(ANALYSE_MS)], start_new_session=True)
+
+    def apply(self, load, ctx):
+        self.load = load
+        every = max(1, round(CAMERA_FPS / load.sampling_fps))      # the stack's sampling rule
+        Path(str(self.state) + ".load").write_text(f"{load.cameras} {CAMERA_FPS} {CAMERA_FPS / every}")
+
+    def _read(self):
+        try:
+            return json.loads(self.state.read_text())
+        except (OSError, ValueError):
+            return {"t": 0.0, "decoded": 0.0, "analysed": 0.0}
+
+    def begin_trial(self, ctx):
+        self._before = self._read()
+
+    def measure(self, ctx, duration_s):
+        a, b = self._read(), self._before
+        dt = max(a["t"] - b["t"], 1e-6)
+        analysed = (a["analysed"] - b["analysed"]) / dt
+        per_cam = analysed / self.load.cameras
+        behind = max(duration_s - dt, 0.0)
+        return {"decoded_fps_total": round((a["decoded"] - b["decoded"]) / dt, 3),
+                "analysed_fps_total": round(analysed, 3), "analysed_fps_min": round(per_cam, 3),
+                "analysed_share_min": round(per_cam / self.load.sampling_fps, 3),
+                "analytics_lag_p95_s": round(0.1 + behind, 3), "stream_loss": 0.0}
+
+    def _stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+class Burner(Component):
+    name = "fleet"
+
+    def _start(self, ctx, peak):
+        self.proc = subprocess.Popen([sys.executable, "-c", BURN], start_new_session=True)
+
+    def _stop(self):
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def run_data(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mc")
+    path = tmp / "scenario.yaml"
+    path.write_text(SCENARIO)
+    sc = load_scenario(path)
+    run = ScenarioRun(sc, str(path), RunOptions(out=tmp, run_id="mc", city_scale=False), RunContext(run_dir=tmp),
+                      components=[Burner(), FakeStack(tmp / "stack-state.json")])
+    data = run.execute()
+    assert not any(c.started for c in run.components)
+    return data
+
+
+def test_run_costs_fitted_from_measured_cpu(run_data):
+    costs = run_data["measured_costs"]
+    fit = costs["fit"]
+    assert costs["schema_version"] == 1 and fit["method"] == "nnls" and fit["trials"] >= 6
+    # recovered from CPU measured by PID (the child's own loop adds a little): within 35%
+    assert fit["decode_s"] * 1000 == pytest.approx(DECODE_MS, rel=0.35)
+    assert fit["analyse_s"] * 1000 == pytest.approx(ANALYSE_MS, rel=0.35)
+    cores = costs["machine_cores"]
+    for row in costs["stack_cores"]:          # the burner's ~10% of a core is taken off the machine
+        assert 0.03 < row["others_cores"] < 0.5 and row["cores"] == pytest.approx(cores - row["others_cores"])
+    cal = calibration_from_results(run_data)   # the shape simulator.calibration reads
+    assert cal.provenance["detector_ms"].startswith(f"measured in the run: fitted on {fit['trials']} trials")
+    assert cal.provenance["portal_ms"].startswith("reference")
+    assert cal.detector_batch_ms("onnxruntime", 640, 1) == pytest.approx(fit["analyse_s"] * 1000)
+
+
+def test_model_check_predicts_with_the_runs_calibration(run_data):
+    mc = run_data["model_check"]
+    assert mc["status"].startswith("done"), mc
+    assert mc["calibration_method"] == "nnls"
+    assert "measured in the run" in mc["calibration_provenance"]["decode_ms"]
+    assert mc["axis"] == "cameras" and mc["target"] == 0.15
+    steps = mc["predicted_steps"]
+    assert [s["load"]["cameras"] for s in steps] == [1, 2, 4, 6][:len(steps)]
+    first = steps[0]
+    assert set(first["slo"]) >= {"min_analysed_share", "analytics_lag_p95_s"}
+    # 1 camera at 10 fps sampled at 1 fps: every 10th frame -> share 1.0 x the delivered ratio
+    assert first["slo"]["min_analysed_share"]["value"] == pytest.approx(mc["delivered_fps_ratio"], rel=0.02)
+    assert 0.5 < mc["delivered_fps_ratio"] <= 1.0
+    assert first["stack_cores"] < run_data["measured_costs"]["machine_cores"]
+    assert first["utilisation"]["detector"] > 0
+    if mc["predicted_knee"] is not None:
+        assert mc["predicted_binding_slo"] in steps[-1]["slo"] or mc["predicted_binding_slo"] == "overload"
+    # the last step asks for ~2 cores of a one-process stack: both the run and the model find a knee
+    assert mc["measured_knee"] is not None and mc["predicted_knee"] is not None, mc["summary"]
+    assert mc["rel_error"] == pytest.approx(abs(mc["predicted_knee"] - mc["measured_knee"]) / mc["measured_knee"])
+    assert mc["within_target"] is (mc["rel_error"] <= 0.15)
+    knee = mc["at_measured_knee"]
+    assert knee["min_analysed_share"]["measured"] < 0.9 and knee["min_analysed_share"]["predicted"] < 0.9
+    assert mc["summary"].endswith("calibration: nnls")
+
+
+def _trial(cpu, d, a, **extra):
+    return {"partial": False, "metrics": {"cpu_pct.stack": cpu, "decoded_fps_total": d, "analysed_fps_total": a,
+                                          **extra}}
+
+
+def test_fit_falls_back_to_stack_stats_then_reference():
+    # one load mix only: the two costs cannot be told apart
+    same = {"steps": [{"index": 0, "load": {"cameras": 2}, "trials": [_trial(20, 20, 2), _trial(21, 20, 2)]}]}
+    assert fit_costs(same)["method"] == "reference" and "differ by" in fit_costs(same)["provenance"]
+    with_stats = {"steps": [{"index": 0, "load": {"cameras": 2},
+                             "trials": [_trial(20, 20, 2, decode_cpu_ms=1.5, detect_cpu_ms=40.0)] * 2}]}
+    fit = fit_costs(with_stats)
+    assert fit["method"] == "stack_stats" and fit["analyse_s"] == pytest.approx(0.040)
