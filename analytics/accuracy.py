@@ -63,9 +63,14 @@ def merge_counts(parts: list[dict]) -> dict:
 
 
 def parking_accuracy(events: Iterable[Event], gt, loops: Iterable[int], min_dwell_s: float) -> dict:
-    """Each ground-truth dwell >= min_dwell_s matched (same loop, overlapping) to a parking event."""
+    """Each ground-truth dwell >= min_dwell_s matched (same loop, overlapping) to a parking event's
+    final dwell (``illegal_parking_end``); ``decided`` counts the stops also reported as decided
+    (``illegal_parking``, sent when the dwell so far reached min_dwell_s)."""
     loops = sorted(set(loops))
-    evs = [e for e in events if e.type == "illegal_parking" and e.payload.get("loop") in loops]
+    events = list(events)
+    evs = [e for e in events if e.type == "illegal_parking_end" and e.payload.get("loop") in loops]
+    decided = {(e.payload.get("loop"), e.payload.get("start_clip_s")) for e in events
+               if e.type == "illegal_parking" and e.payload.get("loop") in loops}
     truth = gt.dwell_intervals(min_dwell_s)
     used: set[str] = set()
     matches = []
@@ -89,7 +94,7 @@ def parking_accuracy(events: Iterable[Event], gt, loops: Iterable[int], min_dwel
                                 "measured_dwell_s": e.payload["dwell_s"],
                                 "error_s": round(e.payload["dwell_s"] - d.duration_s, 3)})
     found = [m for m in matches if m["error_s"] is not None]
-    return {"matches": matches, "found": len(found), "missed": len(matches) - len(found),
+    return {"matches": matches, "found": len(found), "missed": len(matches) - len(found), "decided": len(decided),
             "false": len([e for e in evs if e.key not in used]),
             "max_abs_error_s": max((abs(m["error_s"]) for m in found), default=None)}
 

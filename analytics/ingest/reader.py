@@ -138,18 +138,20 @@ class CameraReader(threading.Thread):
             for packet in container.demux(stream):
                 if self.stop_event.is_set():
                     break
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 frames = packet.decode()
                 dt = (time.perf_counter() - t0) * 1000.0
+                dc = (time.thread_time() - c0) * 1000.0
                 for frame in frames:
                     t_stream = frame.time if frame.time is not None else 0.0
                     n = int(round(t_stream * fps))
                     take = self.cls_cfg.decode != "sampled" or n % self.step == 0
                     image = None
                     if take:
-                        t1 = time.perf_counter()
+                        t1, c1 = time.perf_counter(), time.thread_time()
                         image = frame.to_ndarray(format="bgr24")
                         dt += (time.perf_counter() - t1) * 1000.0
+                        dc += (time.thread_time() - c1) * 1000.0
                     with self.stats.lock:
                         if not got:
                             self.stats.status = "online"
@@ -157,10 +159,11 @@ class CameraReader(threading.Thread):
                             self.stats.last_error = ""
                         self.stats.frames_in += 1
                         self.stats.decode_ms_total += dt
+                        self.stats.decode_cpu_ms_total += dc
                         if take:
                             self.stats.frames_sampled += 1
                     got = self._got = True
-                    dt = 0.0
+                    dt = dc = 0.0
                     if image is not None:
                         if not self.queues.put(FrameItem(self.cam.id, t_stream, time.time(), image)):
                             with self.stats.lock:

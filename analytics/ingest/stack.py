@@ -57,6 +57,16 @@ def merge_stats(snaps: list[dict], workers: list[dict]) -> dict:
     tot["lag_ms"] = round(sum(a * b for a, b in lags) / sum(b for _, b in lags), 1) if lags else None
     dec = [(c["decode_ms"], c["frames_in"]) for c in cams.values() if c["decode_ms"] is not None]
     tot["decode_ms"] = round(sum(a * b for a, b in dec) / sum(b for _, b in dec), 3) if dec else None
+    dec = [(c["decode_cpu_ms"], c["frames_in"]) for c in cams.values() if c.get("decode_cpu_ms") is not None]
+    tot["decode_cpu_ms"] = round(sum(a * b for a, b in dec) / sum(b for _, b in dec), 3) if dec else None
+    by_type: dict[str, dict] = {}      # per event type over workers: n summed, percentiles the workers' max
+    for s in snaps:
+        for t, v in s.get("lag_by_type", {}).items():
+            a = by_type.setdefault(t, {"n": 0, "p50_ms": 0.0, "p95_ms": 0.0})
+            a["n"] += v["n"]
+            a["p50_ms"] = max(a["p50_ms"], v["p50_ms"])
+            a["p95_ms"] = max(a["p95_ms"], v["p95_ms"])
+    tot["lag_by_type"] = by_type
     return {"t": time.time(), "totals": tot, "workers": workers,
             "detector": [s.get("detector") for s in snaps], "cameras": cams}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from analytics.config import StackConfig
 from analytics.ingest.camera import StackCamera
 from analytics.ingest.reader import CameraReader, FrameQueues
-from analytics.ingest.stats import CameraStats
+from analytics.ingest.stats import CameraStats, lag_percentiles
 from common.resultmeta import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ class IngestWorker:
             self.readers.append(CameraReader(c, cls_cfg, config.reconnect, self.queues, st, self.stop_event,
                                              config.decode_threads, seed=index))
         self.t_start = time.time()
-        self.detect_ms = 0.0
+        self.detect_ms = 0.0            # wall time of the detector calls, summed
+        self.detect_cpu_ms = 0.0        # process CPU time during the detector calls, summed
+        self.detect_frames = 0
         self.batches = 0
         self.events_new = 0
 
@@ -68,8 +70,21 @@ class IngestWorker:
                 "detector": {"backend": self.detector.backend, "imgsz": self.config.detector.imgsz,
                              "batches": self.batches, "events_new": self.events_new, "frames": self.detector.frames,
                              "ms_per_frame": round(self.detector.ms_total / self.detector.frames, 3)
-                             if self.detector.frames else None},
+                             if self.detector.frames else None,
+                             "detect_ms": round(self.detect_ms / self.detect_frames, 3) if self.detect_frames else None,
+                             "detect_cpu_ms": (round(self.detect_cpu_ms / self.detect_frames, 3)
+                                               if self.detect_frames else None)},
+                "lag_by_type": self._lag_by_type(),
                 "cameras": {cid: st.snapshot() for cid, st in self.stats.items()}}
+
+    def _lag_by_type(self) -> dict:
+        """Lag percentiles per event type over this worker's cameras (their kept samples pooled)."""
+        pooled: dict[str, list[float]] = {}
+        for st in self.stats.values():
+            with st.lock:
+                for t, v in st.lags.items():
+                    pooled.setdefault(t, []).extend(v)
+        return lag_percentiles(pooled)
 
     def _write_stats(self) -> None:
         if self.stats_path is not None:
@@ -80,7 +95,11 @@ class IngestWorker:
         items = self.queues.take(self.config.detector.batch, timeout)
         if not items:
             return 0
+        t0, c0 = time.perf_counter(), time.process_time()
         dets = self.detector.detect([it.image for it in items])
+        self.detect_ms += (time.perf_counter() - t0) * 1000.0
+        self.detect_cpu_ms += (time.process_time() - c0) * 1000.0
+        self.detect_frames += len(items)
         self.batches += 1
         t_done = time.time()
         events = []
@@ -108,10 +127,7 @@ class IngestWorker:
             st = self.stats[cid]
             with st.lock:
                 for e in evs:
-                    lag = (now - e.t_frame) * 1000.0
-                    st.events += 1
-                    st.lag_ms_total += lag
-                    st.lag_ms_max = max(st.lag_ms_max, lag)
+                    st.add_lag(e.type, (now - e.t_frame) * 1000.0)
         self.events_new += new
         log.debug("stored %d events (%d new)", len(events), new)
 

@@ -50,3 +50,34 @@ class Rule:
     def on_loop_end(self, f: FrameInfo | None, names: list[str]) -> list[RuleEvent]:
         """The clip loops (or the stream ends): close whatever is open."""
         return []
+
+
+class WindowClock:
+    """Windows of ``window_s`` clip seconds for the windowed rules, and when one can be closed.
+
+    A window is decided at its last analysed frame: the next analysed frame is expected one sampling
+    interval later (the smallest gap seen between analysed frames), so when that falls in the next
+    window the window closes at once instead of waiting for the next window's first frame. Until a gap
+    has been seen (the first frames), or when frames arrive irregularly, the next window's first frame
+    closes it as a fallback.
+    """
+
+    def __init__(self, window_s: float):
+        self.window_s = window_s
+        self.gap: float | None = None
+        self._t_prev: float | None = None
+
+    def index(self, t: float) -> int:
+        return int(t // self.window_s)
+
+    def is_last(self, t: float) -> bool:
+        """Record an analysed frame at clip time ``t``; True when it is the last of its window."""
+        if self._t_prev is not None and t > self._t_prev:
+            g = t - self._t_prev
+            self.gap = g if self.gap is None else min(self.gap, g)
+        self._t_prev = t
+        return self.gap is not None and self.index(t + self.gap + 1e-6) != self.index(t)
+
+    def restart(self) -> None:
+        """The clip looped or the stream restarted: the next gap is not a sampling interval."""
+        self._t_prev = None

@@ -4,14 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from analytics.geometry import Polygon, side_of_line
-from analytics.rules.base import FrameInfo, Rule, RuleEvent
+from analytics.rules.base import FrameInfo, Rule, RuleEvent, WindowClock
 
 
 class LineCount(Rule):
     """A track whose box centre changes side of the line is counted once, with its majority class.
 
-    The crossing is recorded at the frame where it happens and reported when the track ends (so the
-    class vote has the whole track). Event ``line_count``: {cls, direction, t_clip, loop}.
+    Decided and reported at the analysed frame where the crossing is seen, with the class voted over
+    the track's detections so far (the track has been followed over its path up to the line). The
+    event's frame is the crossing frame. Event ``line_count``: {cls, direction, t_clip, loop, hits}.
     """
 
     type = "line_count"
@@ -21,6 +22,7 @@ class LineCount(Rule):
         self.classes = set(classes)
 
     def on_frame(self, f, image, dets, tracks, names):
+        out = []
         for tr in tracks:
             if tr.t_last != f.t_clip or "lc" in tr.state:
                 continue
@@ -28,38 +30,32 @@ class LineCount(Rule):
             s = side_of_line(self.line, cx / f.width, cy / f.height)
             prev = tr.state.get("lc_side")
             if prev is not None and s != 0 and (prev > 0) != (s > 0):
-                tr.state["lc"] = (f, "+" if s > 0 else "-", cy / f.height)
+                tr.state["lc"] = True
+                out += self._emit(tr, f, "+" if s > 0 else "-", cy / f.height, names)
             if s != 0:
                 tr.state["lc_side"] = s
-        return []
-
-    def _emit(self, tracks, names) -> list[RuleEvent]:
-        out = []
-        for tr in tracks:
-            hit = tr.state.get("lc")
-            if hit is None:
-                continue
-            name = names[tr.cls] if tr.cls < len(names) else str(tr.cls)
-            if name not in self.classes:
-                continue
-            f, direction, y = hit
-            out.append(RuleEvent("line_count", f"{f.clip_frame}:{int(y * 1000)}", f,
-                                 {"cls": name, "direction": direction, "t_clip": round(f.t_clip, 3),
-                                  "loop": f.loop, "hits": tr.hits}))
         return out
 
-    def on_tracks_ended(self, f, ended, names):
-        return self._emit(ended, names)
+    def _emit(self, tr, f, direction: str, y: float, names) -> list[RuleEvent]:
+        name = names[tr.cls] if tr.cls < len(names) else str(tr.cls)
+        if name not in self.classes:
+            return []
+        return [RuleEvent("line_count", f"{f.clip_frame}:{int(y * 1000)}", f,
+                          {"cls": name, "direction": direction, "t_clip": round(f.t_clip, 3),
+                           "loop": f.loop, "hits": tr.hits})]
 
 
 class ZonePeople(Rule):
-    """People whose feet are in the zone, per analysed frame; one event per window: mean, peak, level."""
+    """People whose feet are in the zone, per analysed frame; one event per window: mean, peak, level.
+
+    Decided at the window's last analysed frame (``WindowClock``), which is the event's frame."""
 
     type = "zone_people"
 
     def __init__(self, zone, window_s: float, crowd_levels):
         self.zone = Polygon(tuple(tuple(p) for p in zone))
         self.window_s = window_s
+        self.clock = WindowClock(window_s)
         self.levels = crowd_levels
         self._win: int | None = None
         self._counts: list[int] = []
@@ -80,7 +76,7 @@ class ZonePeople(Rule):
         return [ev]
 
     def on_frame(self, f, image, dets, tracks, names):
-        win = int(f.t_clip // self.window_s)
+        win = self.clock.index(f.t_clip)
         out = self._close() if self._win is not None and win != self._win else []
         self._win = win
         n = 0
@@ -90,9 +86,12 @@ class ZonePeople(Rule):
                     n += 1
         self._counts.append(n)
         self._last = f
+        if self.clock.is_last(f.t_clip):
+            out += self._close()
         return out
 
     def on_loop_end(self, f, names):
         out = self._close()
         self._win = None
+        self.clock.restart()
         return out

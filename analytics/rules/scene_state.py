@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from analytics.geometry import Polygon
-from analytics.rules.base import Rule, RuleEvent
+from analytics.rules.base import Rule, RuleEvent, WindowClock
 
 WATER_RB = 24.0
 GARBAGE_SCORE = 0.12
@@ -57,11 +57,15 @@ def garbage_score(image: np.ndarray, region: Polygon) -> float:
 
 
 class _Windowed(Rule):
+    """One reading per analysed frame; one event per window, decided at the window's last analysed
+    frame (``WindowClock``), which is the event's frame."""
+
     needs_tracks = False
 
     def __init__(self, region, window_s: float):
         self.region = Polygon(tuple(tuple(p) for p in region))
         self.window_s = window_s
+        self.clock = WindowClock(window_s)
         self._win: int | None = None
         self._vals: list[float] = []
         self._last = None
@@ -80,16 +84,19 @@ class _Windowed(Rule):
         return [ev]
 
     def on_frame(self, f, image, dets, tracks, names):
-        win = int(f.t_clip // self.window_s)
+        win = self.clock.index(f.t_clip)
         out = self._close() if self._win is not None and win != self._win else []
         self._win = win
         self._vals.append(float("nan") if too_dark(image) else self.measure(image))
         self._last = f
+        if self.clock.is_last(f.t_clip):
+            out += self._close()
         return out
 
     def on_loop_end(self, f, names):
         out = self._close()
         self._win = None
+        self.clock.restart()
         return out
 
 

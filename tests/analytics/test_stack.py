@@ -96,9 +96,19 @@ def test_counts_per_class_within_10pct_and_parking_dwell_within_2s(fleet, tmp_pa
         counts.append(count_accuracy(evs, gt, [0]))
         parking.append(parking_accuracy(evs, gt, [0], PARK_MIN_S))
         report[c.id] = {"counts": counts[-1]["per_class"], "parking": parking[-1],
-                        "stats": {k: snap["cameras"][c.id][k] for k in ("frames_analysed", "dropped")}}
+                        "stats": {k: snap["cameras"][c.id][k] for k in ("frames_analysed", "dropped", "decode_ms",
+                                                                         "decode_cpu_ms", "lag_by_type")}}
     total = merge_counts(counts)
-    print(json.dumps({"total": total, "cameras": report}, indent=1))
+    print(json.dumps({"total": total, "cameras": report, "lag_by_type": snap["lag_by_type"],
+                      "detector": snap["detector"]}, indent=1))
+    # the stats the runner and the report read: CPU beside wall time, lag per event type
+    det = snap["detector"]
+    assert det["detect_ms"] > 0 and det["detect_cpu_ms"] > 0 and det["ms_per_frame"] > 0, det
+    for cid, cam in snap["cameras"].items():
+        assert 0 < cam["decode_cpu_ms"] <= cam["decode_ms"] * 1.05 + 0.1, (cid, cam)
+    assert {"line_count", "illegal_parking"} <= set(snap["lag_by_type"]), snap["lag_by_type"]
+    for t, v in snap["lag_by_type"].items():
+        assert 0 < v["p50_ms"] <= v["p95_ms"], (t, v)
     for cls, v in total["per_class"].items():
         if v["truth"]:
             assert abs(v["measured"] - v["truth"]) <= 0.10 * v["truth"], (cls, v, report)
