@@ -5,7 +5,9 @@ lists every line crossing (clip time, class). The stack's ``line_count`` events 
 they were observed (payload ``loop`` and ``t_clip``), so an event sits at stream frame
 ``loop * clip_frames + round(t_clip * fps)``. The wall -> stream mapping of a camera (its reader's
 offset: capture time minus stream time) is the median of ``t_frame - stream time`` over the camera's
-placed events nearest the trial (any event type whose payload has ``loop`` and ``t_clip``).
+placed events nearest the trial (any event type whose payload has ``loop`` and ``t_clip``); a camera
+with no such event yet falls back on its reader's statistics (snapshot time minus frames decoded / fps,
+valid while the reader has not reconnected), and is left out (``count_cameras_unplaced``) otherwise.
 
 The trial's part of the stream timeline is [t0 - offset + margin, t1 - offset - margin], shrunk to
 the sampling grid (the stack analyses stream frames with ``frame % step == 0``). A crossing drawn at
@@ -20,7 +22,7 @@ Figures: per camera and class, counted and truth; per trial, ``count_truth``, ``
 ``count_abs_error`` (sum over cameras and classes of |counted - truth|), ``count_abs_error.<cls>``
 and ``count_accuracy`` = max(0, 1 - count_abs_error / count_truth) (absent when the window held no
 crossing), plus ``parking_dwell_error_s`` (largest |measured - truth| dwell over the parking events
-stored in the trial that overlap a ground-truth dwell).
+stored in the trial (``illegal_parking_end``) that overlap a ground-truth dwell).
 """
 from __future__ import annotations
 
@@ -86,17 +88,20 @@ def grid_window(a_s: float, b_s: float, fps: float, step: int) -> tuple[int, int
 
 
 def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float, *,
-                  offset_s: float | None = None, sample_fps: float | None = None,
-                  margin_s: float = MARGIN_S, classes: Iterable[str] = VEHICLES) -> CameraCounts | None:
+                  offset_s: float | None = None, fallback_offset_s: float | None = None,
+                  sample_fps: float | None = None, margin_s: float = MARGIN_S,
+                  classes: Iterable[str] = VEHICLES) -> CameraCounts | None:
     """Counted vs ground truth for one camera over the trial [t0, t1] (wall clock, epoch seconds).
 
     ``events`` are the camera's events around the trial (any types; the offset is estimated from them
-    unless ``offset_s`` is given). Returns None when the camera cannot be placed on its clip (no event
-    with ``loop`` and ``t_clip``)."""
+    unless ``offset_s`` is given, ``fallback_offset_s`` when none can be). Returns None when the camera
+    cannot be placed on its clip."""
     fps, frames = float(gt.fps), int(gt.frames)
     evs = [e for e in events if e.camera_id == camera_id]
     if offset_s is None:
         offset_s = estimate_offset(evs, frames, fps, near=(t0 + t1) / 2)
+        if offset_s is None:
+            offset_s = fallback_offset_s
         if offset_s is None:
             return None
     step = max(1, int(round(fps / sample_fps))) if sample_fps else 1
@@ -123,10 +128,12 @@ def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float,
 
 def parking_errors(events: Iterable[Event], gt, t0: float, t1: float) -> list[float]:
     """Measured minus truth dwell (s) of each parking event stored with t_frame in [t0, t1] that
-    overlaps a ground-truth dwell on the clip timeline (the largest overlap)."""
+    overlaps a ground-truth dwell on the clip timeline (the largest overlap). Only the stack's
+    ``illegal_parking_end`` (the vehicle left: the whole dwell) counts; its ``illegal_parking`` alert,
+    sent when the dwell reaches the rule's minimum, holds the dwell so far."""
     out = []
     for e in events:
-        if e.type != "illegal_parking" or not (t0 <= e.t_frame <= t1):
+        if e.type != "illegal_parking_end" or not (t0 <= e.t_frame <= t1):
             continue
         p = e.payload
         if not all(isinstance(p.get(k), (int, float)) for k in ("start_clip_s", "end_clip_s", "dwell_s")):

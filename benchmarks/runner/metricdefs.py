@@ -22,6 +22,11 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     MetricDef("analytics_lag_p95_s", "s", True),
     MetricDef("dropped_share", "share", True),
     MetricDef("count_error", "share", True),
+    MetricDef("count_accuracy", "share", False),
+    MetricDef("count_truth", "crossings", False),
+    MetricDef("count_counted", "crossings", False),
+    MetricDef("count_abs_error", "crossings", True),
+    MetricDef("parking_dwell_error_s", "s", True),
     MetricDef("viewer_p50_ms", "ms", True),
     MetricDef("viewer_p95_ms", "ms", True),
     MetricDef("viewer_rps", "req/s", False),
@@ -34,6 +39,7 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
 ]}
 
 PREFIXES = {"cpu_pct.": MetricDef("cpu_pct", "% of one core", True),
+            "count_abs_error.": MetricDef("count_abs_error", "crossings", True),
             "rss_mb.": MetricDef("rss_mb", "MB", True)}
 
 # SLO name -> (metric, "max" | "min")

@@ -108,13 +108,24 @@ def test_window_wrapping_past_the_clip_end_takes_the_next_loop(gt):
 def test_unplaceable_camera_and_parking_dwell(gt):
     assert camera_counts(CAM, [], gt, OFFSET, OFFSET + 5) is None
     assert trial_metrics([], unplaced=1) == {"count_cameras": 0, "count_cameras_unplaced": 1}
+    # no event yet: placed by the reader's statistics instead, and every crossing there is a miss
+    t0, t1 = OFFSET + 1.3, OFFSET + 10.7
+    none = camera_counts(CAM, [], gt, t0, t1, fallback_offset_s=OFFSET, sample_fps=SAMPLE_FPS)
+    m = trial_metrics([none])
+    assert m["count_truth"] == len(truth_in(gt, t0, t1)) and m["count_counted"] == 0 and m["count_accuracy"] == 0.0
     d = gt.events.parking[0]
-    park = Event(key="p", camera_id=CAM, type="illegal_parking", t_frame=OFFSET + d.end_t,
+    park = Event(key="p", camera_id=CAM, type="illegal_parking_end", t_frame=OFFSET + d.end_t,
                  payload={"cls": d.cls, "dwell_s": round(d.duration_s - 0.4, 3), "start_clip_s": d.start_t + 0.4,
                           "end_clip_s": d.end_t, "loop": 0})
     c = camera_counts(CAM, events_from(gt, [0]) + [park], gt, OFFSET + d.start_t, OFFSET + d.end_t + 0.5,
                       sample_fps=SAMPLE_FPS)
     assert trial_metrics([c])["parking_dwell_error_s"] == pytest.approx(0.4, abs=1e-3)
+    # the alert sent when the dwell reaches the rule's minimum holds the dwell so far: not compared
+    alert = Event(key="a", camera_id=CAM, type="illegal_parking", t_frame=OFFSET + d.start_t + 3,
+                  payload={**park.payload, "dwell_s": 2.0})
+    c = camera_counts(CAM, events_from(gt, [0]) + [alert], gt, OFFSET + d.start_t, OFFSET + d.end_t + 0.5,
+                      sample_fps=SAMPLE_FPS)
+    assert "parking_dwell_error_s" not in trial_metrics([c])
 
 
 def _run(points):
