@@ -90,16 +90,23 @@ def fit_costs(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def stack_cores(results: dict[str, Any], machine_cores: int) -> list[dict[str, Any]]:
-    """Per measured step: machine cores minus the other parts' CPU (median over its trials)."""
+    """Per measured step: machine cores minus the other parts' CPU (median over its trials).
+
+    ``external_cores`` (the machine's CPU less the run's parts: work not of this run) is recorded, not
+    subtracted: it is not part of the system measured and does not recur at the same level.
+    """
     axis = results.get("axis", "cameras")
     out = []
     for step in results.get("steps", []):
-        others = [sum(_num(m, f"cpu_pct.{p}") or 0.0 for p in OTHER_PARTS) / 100.0
-                  for _, m in ((step, t.get("metrics", {})) for t in step.get("trials", []) if not t.get("partial"))]
+        ms = [t.get("metrics", {}) for t in step.get("trials", []) if not t.get("partial")]
+        others = [sum(_num(m, f"cpu_pct.{p}") or 0.0 for p in OTHER_PARTS) / 100.0 for m in ms]
+        external = [max((_num(m, "cpu_pct.machine") or 0.0) - (_num(m, "cpu_pct.total") or 0.0), 0.0) / 100.0
+                    for m in ms if _num(m, "cpu_pct.machine") is not None]
         if others:
             o = statistics.median(others)
             out.append({"step": step["index"], "value": step["load"].get(axis), "others_cores": round(o, 3),
-                        "cores": round(max(machine_cores - o, 0.1), 3)})
+                        "cores": round(max(machine_cores - o, 0.1), 3),
+                        "external_cores": round(statistics.median(external), 3) if external else None})
     return out
 
 
@@ -122,10 +129,12 @@ def cores_at(table: list[dict[str, Any]], value: float, machine_cores: int) -> t
 
 
 def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix: float,
-              ref_decode_rows: list[dict], detector_key: dict[str, Any]) -> dict[str, Any]:
+              ref_decode_rows: list[dict], detector_key: dict[str, Any],
+              ref_detector_rows: list[dict] | None = None) -> dict[str, Any]:
     """``measured_costs`` for a run: decode rows (the reference's resolution curve scaled to the fitted
-    cost of this run's camera mix), one detector row (CPU per analysed frame: detection, tracking, rules),
-    and the stack's cores per step. Sections the run could not measure are left out (-> reference)."""
+    cost of this run's camera mix), a detector row for the run's backend and input size (CPU per analysed
+    frame: detection, tracking, rules; other backends and sizes kept from the reference), and the stack's
+    cores per step. Sections the run could not measure are left out (-> reference)."""
     fit = fit_costs(results)
     costs: dict[str, Any] = {"schema_version": 1, "fit": fit,
                              "stack_cores": stack_cores(results, machine_cores),
@@ -133,7 +142,9 @@ def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix:
     if fit["method"] != "reference":
         k = fit["decode_s"] * 1000.0 / ref_decode_ms_mix
         costs["decode_ms"] = [{**r, "ms_per_frame": max(r["ms_per_frame"] * k, 1e-4)} for r in ref_decode_rows]
-        costs["detector_ms"] = [{**detector_key, "batch": 1, "ms_per_batch": fit["analyse_s"] * 1000.0}]
+        costs["detector_ms"] = [{**detector_key, "batch": 1, "ms_per_batch": fit["analyse_s"] * 1000.0}] + [
+            r for r in (ref_detector_rows or [])          # other backends and input sizes: the reference's
+            if (r["backend"], r["input_size"]) != (detector_key["backend"], detector_key["input_size"])]
         fit["decode_scale_vs_reference"] = round(k, 3)
         costs["provenance"] = {
             "decode_ms": f"{fit['provenance']}; {fit['decode_s'] * 1000:.2f} ms per decoded frame of this run's "

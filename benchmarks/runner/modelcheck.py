@@ -109,7 +109,8 @@ def run_costs(results: dict[str, Any], scenario) -> dict[str, Any] | None:
     mix = (sum(c.online * c.fps * ref.decode(c.codec, c.width, c.height) for c in w.classes if c.sample_every)
            / rate) if rate else ref.decode("h264", 1280, 720)
     return fit(results, machine_cores=_machine_cores(results), ref_decode_ms_mix=mix,
-               ref_decode_rows=[r.model_dump() for r in ref.decode_ms], detector_key=_detector_key(scenario))
+               ref_decode_rows=[r.model_dump() for r in ref.decode_ms], detector_key=_detector_key(scenario),
+               ref_detector_rows=[r.model_dump() for r in ref.detector_ms])
 
 
 def local_hardware(machine_cores: int, stack_cores: float, detector_cores: int):

@@ -143,11 +143,12 @@ def test_run_costs_fitted_from_measured_cpu(run_data):
     assert fit["analyse_s"] * 1000 == pytest.approx(ANALYSE_MS, rel=0.35)
     cores = costs["machine_cores"]
     for row in costs["stack_cores"]:          # the burner's ~10% of a core is taken off the machine
-        assert 0.03 < row["others_cores"] < 0.5 and row["cores"] == pytest.approx(cores - row["others_cores"])
+        assert 0.03 < row["others_cores"] < 0.5 and row["cores"] == pytest.approx(cores - row["others_cores"], abs=0.002)
     cal = calibration_from_results(run_data)   # the shape simulator.calibration reads
     assert cal.provenance["detector_ms"].startswith(f"measured in the run: fitted on {fit['trials']} trials")
     assert cal.provenance["portal_ms"].startswith("reference")
     assert cal.detector_batch_ms("onnxruntime", 640, 1) == pytest.approx(fit["analyse_s"] * 1000)
+    assert cal.detector_batch_ms("torch", 320, 1) > 0       # other backends: the reference's rows
 
 
 def test_model_check_predicts_with_the_runs_calibration(run_data):
