@@ -45,7 +45,7 @@ def test_higher_is_better_metric_direction_and_step_matching():
 
 
 def test_compare_cli_on_two_real_runs(tmp_path, tilikbench_cli, capsys):
-    from conftest import make_run
+    from runfixtures import make_run
     make_run(tmp_path, "fast", ms_per_camera=10).execute()
     make_run(tmp_path, "slow", ms_per_camera=30).execute()
     code = tilikbench_cli("compare", str(tmp_path / "fast"), str(tmp_path / "slow"), "--fail-on-worse")

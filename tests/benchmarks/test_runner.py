@@ -11,7 +11,7 @@ from benchmarks.runconfig import RunConfig
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.knee import binding_slo, check_slos, step_verdict
 from common.errors import InputError
-from conftest import SCENARIO, make_run
+from runfixtures import SCENARIO, make_run
 
 
 def test_knee_is_the_first_step_failing_in_more_than_the_fail_fraction():
