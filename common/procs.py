@@ -95,6 +95,15 @@ class ProcessSet:
         ))
         os.replace(tmp, self.state_file)
 
+    def stop(self, owned: OwnedProcess, timeout: float = 5.0) -> None:
+        """Stop one process of this set by its PID, reap it and forget it."""
+        if owned.alive():
+            stop_pid(owned.pid, owned.create_time, timeout)
+        owned.popen.wait()
+        if owned in self.procs:
+            self.procs.remove(owned)
+            self._save()
+
     def stop_all(self, timeout: float = 5.0) -> None:
         for p in reversed(self.procs):
             if p.alive():

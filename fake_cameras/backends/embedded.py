@@ -14,7 +14,7 @@ from pathlib import Path
 
 from common.errors import InputError, ResourceError, UnavailableError
 from common.netguard import check_port_free
-from common.procs import OwnedProcess, stop_pid
+from common.procs import OwnedProcess
 from fake_cameras.backends.base import CAMERA_STATES, MediaBackend, ServedCamera, get_json
 
 log = logging.getLogger(__name__)
@@ -99,12 +99,7 @@ class EmbeddedBackend(MediaBackend):
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
-        if proc.alive():
-            stop_pid(proc.pid, proc.create_time)
-        proc.popen.wait()
-        if proc in self.procs.procs:
-            self.procs.procs.remove(proc)
-            self.procs._save()
+        self.procs.stop(proc)
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.alive()

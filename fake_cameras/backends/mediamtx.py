@@ -27,7 +27,7 @@ import yaml
 
 from common.errors import InputError, ResourceError, UnavailableError
 from common.netguard import check_port_free
-from common.procs import OwnedProcess, stop_pid
+from common.procs import OwnedProcess
 from fake_cameras.backends.base import CAMERA_STATES, MediaBackend, ServedCamera, fetch_paths
 
 log = logging.getLogger(__name__)
@@ -214,14 +214,8 @@ class MediaMTXBackend(MediaBackend):
         for attr in ("publisher", "server"):
             proc = getattr(self, attr)
             setattr(self, attr, None)
-            if proc is None:
-                continue
-            if proc.alive():
-                stop_pid(proc.pid, proc.create_time)
-            proc.popen.wait()
-            if proc in self.procs.procs:
-                self.procs.procs.remove(proc)
-        self.procs._save()
+            if proc is not None:
+                self.procs.stop(proc)
 
     def running(self) -> bool:
         return all(p is not None and p.alive() for p in (self.server, self.publisher))
