@@ -18,8 +18,13 @@ loop, so a window that wraps past the clip's end takes the next loop's crossings
 both edges absorbs the offset estimate's jitter and events of the trial's last moments not yet stored
 when the trial is measured.
 
+SEEN: event keys are derived from (camera, rule, clip loop, frame in the clip), and a restarted stack's
+readers number loops from 0 again, so the events of loops an earlier step's stack already stored are
+dropped by the store as duplicates. The stream frames a camera's earlier stacks of the run covered
+(frames decoded plus the time since the last snapshot) are therefore left out of the compared window.
+
 Figures: per camera and class, counted and truth; per trial, ``count_truth``, ``count_counted``,
-``count_abs_error`` (sum over cameras and classes of |counted - truth|), ``count_abs_error.<cls>``
+``count_abs_error`` (sum over cameras and classes of |counted - truth|), ``count_abs_error.<cls>``, ``count_window_s`` (stream seconds compared, summed over cameras)
 and ``count_accuracy`` = max(0, 1 - count_abs_error / count_truth) (absent when the window held no
 crossing), plus ``parking_dwell_error_s`` (largest |measured - truth| dwell over the parking events
 stored in the trial (``illegal_parking_end``) that overlap a ground-truth dwell).
@@ -89,13 +94,13 @@ def grid_window(a_s: float, b_s: float, fps: float, step: int) -> tuple[int, int
 
 def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float, *,
                   offset_s: float | None = None, fallback_offset_s: float | None = None,
-                  sample_fps: float | None = None, margin_s: float = MARGIN_S,
+                  sample_fps: float | None = None, margin_s: float = MARGIN_S, from_frame: float = 0.0,
                   classes: Iterable[str] = VEHICLES) -> CameraCounts | None:
     """Counted vs ground truth for one camera over the trial [t0, t1] (wall clock, epoch seconds).
 
     ``events`` are the camera's events around the trial (any types; the offset is estimated from them
     unless ``offset_s`` is given, ``fallback_offset_s`` when none can be). Returns None when the camera
-    cannot be placed on its clip."""
+    cannot be placed on its clip. Stream frames up to ``from_frame`` are left out (see ``SEEN``)."""
     fps, frames = float(gt.fps), int(gt.frames)
     evs = [e for e in events if e.camera_id == camera_id]
     if offset_s is None:
@@ -105,7 +110,7 @@ def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float,
         if offset_s is None:
             return None
     step = max(1, int(round(fps / sample_fps))) if sample_fps else 1
-    gi, gj = grid_window(t0 - offset_s + margin_s, t1 - offset_s - margin_s, fps, step)
+    gi, gj = grid_window(max(t0 - offset_s + margin_s, from_frame / fps), t1 - offset_s - margin_s, fps, step)
     classes = list(classes)
     truth = dict.fromkeys(classes, 0)
     counted = dict.fromkeys(classes, 0)
@@ -162,6 +167,7 @@ def trial_metrics(cams: list[CameraCounts], unplaced: int = 0) -> dict[str, Any]
     abs_err = sum(per.values())
     out.update({"count_truth": truth, "count_counted": counted, "count_abs_error": abs_err})
     out.update({f"count_abs_error.{cls}": v for cls, v in per.items()})
+    out["count_window_s"] = round(sum(c.window[1] - c.window[0] for c in cams), 3)
     if truth > 0:
         out["count_accuracy"] = round(max(0.0, 1.0 - abs_err / truth), 4)
     errs = [abs(e) for c in cams for e in c.parking_errors_s]

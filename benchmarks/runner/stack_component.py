@@ -60,6 +60,7 @@ class StackComponent(Component):
         self._step = 0
         self._step_t0_wall = 0.0
         self._gt: dict[str, Any] = {}
+        self._seen: dict[str, float] = {}      # camera -> stream frames earlier stacks of the run covered
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
         if self.fleet is None:
@@ -210,7 +211,7 @@ class StackComponent(Component):
             c = camera_counts(info.id, [e for e in events if e.camera_id == info.id], gt, t0, t1,
                               fallback_offset_s=self._stats_offset(after.get(info.id, {}), gt.fps, decode),
                               sample_fps=self.current[1] if self.current and decode == "sampled" else None,
-                              classes=classes)
+                              classes=classes, from_frame=self._seen.get(info.id, 0.0))
             if c is None:
                 unplaced += 1
             else:
@@ -232,6 +233,11 @@ class StackComponent(Component):
 
     def _stop_stack(self) -> None:
         if self.stack is not None:
+            now, fps = time.time(), {c.id: float(c.profile.fps) for c in self.fleet.cameras}
+            for cid, cam in self._cams().items():
+                if cid in fps and cam.get("frames_in") and cam.get("_t"):
+                    extent = cam["frames_in"] + max(now - float(cam["_t"]), 0.0) * fps[cid]
+                    self._seen[cid] = max(self._seen.get(cid, 0.0), extent)
             self.stack.stop()
             self.stack = None
             self.current = None
