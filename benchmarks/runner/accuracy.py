@@ -15,8 +15,9 @@ frame c is seen at the first analysed frame >= c, so with both edges on grid poi
 crossings with g_i < c <= g_j and the events observed at g_i < frame <= g_j are the same set for a
 stack that misses nothing: the comparison is exact at the edges. Ground-truth crossings repeat every
 loop, so a window that wraps past the clip's end takes the next loop's crossings. ``MARGIN_S`` at
-both edges absorbs the offset estimate's jitter and events of the trial's last moments not yet stored
-when the trial is measured.
+both edges absorbs the offset estimate's jitter; at the end, the margin is at least the trial's
+analytics lag p95, so events of the trial's last moments not yet stored when it is measured (a lag,
+reported as such) do not read as misses.
 
 SEEN: event keys are derived from (camera, rule, clip loop, frame in the clip), and a restarted stack's
 readers number loops from 0 again, so the events of loops an earlier step's stack already stored are
@@ -94,7 +95,8 @@ def grid_window(a_s: float, b_s: float, fps: float, step: int) -> tuple[int, int
 
 def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float, *,
                   offset_s: float | None = None, fallback_offset_s: float | None = None,
-                  sample_fps: float | None = None, margin_s: float = MARGIN_S, from_frame: float = 0.0,
+                  sample_fps: float | None = None, margin_s: float = MARGIN_S, end_margin_s: float | None = None,
+                  from_frame: float = 0.0,
                   classes: Iterable[str] = VEHICLES) -> CameraCounts | None:
     """Counted vs ground truth for one camera over the trial [t0, t1] (wall clock, epoch seconds).
 
@@ -110,7 +112,8 @@ def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float,
         if offset_s is None:
             return None
     step = max(1, int(round(fps / sample_fps))) if sample_fps else 1
-    gi, gj = grid_window(max(t0 - offset_s + margin_s, from_frame / fps), t1 - offset_s - margin_s, fps, step)
+    end = margin_s if end_margin_s is None else max(margin_s, end_margin_s)
+    gi, gj = grid_window(max(t0 - offset_s + margin_s, from_frame / fps), t1 - offset_s - end, fps, step)
     classes = list(classes)
     truth = dict.fromkeys(classes, 0)
     counted = dict.fromkeys(classes, 0)

@@ -168,7 +168,7 @@ class StackComponent(Component):
             out["analytics_lag_p95_s"] = round(max(frame_lags), 3)
             out["analytics_lag_source"] = 0.0
         out["events"] = len(lags)
-        out.update(self._accuracy(events, after, self._t0_wall, t1_wall))
+        out.update(self._accuracy(events, after, self._t0_wall, t1_wall, out.get("analytics_lag_p95_s")))
         return out
 
     def _count_classes(self, camera_class: str) -> tuple[list[str] | None, str]:
@@ -197,7 +197,8 @@ class StackComponent(Component):
             return None
         return float(cam["_t"]) - cam["frames_in"] / fps
 
-    def _accuracy(self, events: list, after: dict[str, dict], t0: float, t1: float) -> dict[str, Any]:
+    def _accuracy(self, events: list, after: dict[str, dict], t0: float, t1: float,
+                  lag_s: float | None) -> dict[str, Any]:
         from benchmarks.runner.accuracy import camera_counts, trial_metrics
         online = set(self.online)
         cams, unplaced = [], 0
@@ -211,7 +212,7 @@ class StackComponent(Component):
             c = camera_counts(info.id, [e for e in events if e.camera_id == info.id], gt, t0, t1,
                               fallback_offset_s=self._stats_offset(after.get(info.id, {}), gt.fps, decode),
                               sample_fps=self.current[1] if self.current and decode == "sampled" else None,
-                              classes=classes, from_frame=self._seen.get(info.id, 0.0))
+                              classes=classes, from_frame=self._seen.get(info.id, 0.0), end_margin_s=lag_s)
             if c is None:
                 unplaced += 1
             else:

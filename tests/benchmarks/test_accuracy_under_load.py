@@ -113,6 +113,9 @@ def test_frames_an_earlier_stack_covered_are_left_out(gt):
     later = [i for loop, i in truth_in(gt, t0, t1) if loop * gt.frames + gt.events.line_crossings[i].frame > 65]
     assert sum(cut.truth.values()) == len(later) and cut.counted == cut.truth
     assert trial_metrics([cut])["count_window_s"] == pytest.approx(full.window[1] - 6.5)
+    # a trial with 3 s of analytics lag stops comparing 3 s before its end (events not stored yet)
+    lag = camera_counts(CAM, events_from(gt, range(3)), gt, t0, t1, sample_fps=SAMPLE_FPS, end_margin_s=3.0)
+    assert lag.window == (full.window[0], 7.5) and lag.counted == lag.truth
 
 
 def test_unplaceable_camera_and_parking_dwell(gt):
