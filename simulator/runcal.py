@@ -9,7 +9,8 @@ same machine (``cpu_pct.fleet``, ``cpu_pct.portal``, ``cpu_pct.load``). From the
   fit uses the measured rates and CPU only, never a trial's SLO verdict. When the trials cannot separate
   the two costs (one load mix only, or a degenerate fit), the stack's own CPU-time stats
   (``decode_cpu_ms`` per frame, ``detect_cpu_ms`` per analysed frame) are used, then the reference;
-- the cores the stack had at each step: the machine's cores minus the other parts' measured CPU.
+- the cores the stack had at each step: the machine's cores minus the measured CPU of everything else
+  on it (the run's other parts by PID, and work not of this run).
 
 ``run_costs`` returns them in the ``measured_costs`` shape ``calibration_from_results`` reads
 (schema version 1; the extra keys ``provenance``, ``fit``, ``stack_cores`` are additive).
@@ -90,10 +91,9 @@ def fit_costs(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def stack_cores(results: dict[str, Any], machine_cores: int) -> list[dict[str, Any]]:
-    """Per measured step: machine cores minus the other parts' CPU (median over its trials).
-
-    ``external_cores`` (the machine's CPU less the run's parts: work not of this run) is recorded, not
-    subtracted: it is not part of the system measured and does not recur at the same level.
+    """Per measured step, the cores the stack had: machine cores minus the CPU of everything else on the
+    machine, medians over the step's trials: the run's other parts (``others_cores``: fleet, portal, load
+    generator, by PID) and work not of this run (``external_cores``: the machine's CPU less the run's parts).
     """
     axis = results.get("axis", "cameras")
     out = []
@@ -104,14 +104,15 @@ def stack_cores(results: dict[str, Any], machine_cores: int) -> list[dict[str, A
                     for m in ms if _num(m, "cpu_pct.machine") is not None]
         if others:
             o = statistics.median(others)
+            e = statistics.median(external) if external else 0.0
             out.append({"step": step["index"], "value": step["load"].get(axis), "others_cores": round(o, 3),
-                        "cores": round(max(machine_cores - o, 0.1), 3),
-                        "external_cores": round(statistics.median(external), 3) if external else None})
+                        "external_cores": round(e, 3), "cores": round(max(machine_cores - o - e, 0.1), 3)})
     return out
 
 
 def cores_at(table: list[dict[str, Any]], value: float, machine_cores: int) -> tuple[float, str]:
-    """The stack's cores at an axis value: measured there, else the others' CPU extrapolated linearly."""
+    """The stack's cores at an axis value: measured there, else the run's other parts' CPU extrapolated
+    linearly along the axis and the external load at its median over the measured steps."""
     for r in table:
         if r["value"] == value:
             return r["cores"], "measured at this step"
@@ -119,13 +120,14 @@ def cores_at(table: list[dict[str, Any]], value: float, machine_cores: int) -> t
         return float(machine_cores), "no measurement: all the machine's cores"
     xs = np.array([r["value"] for r in table], dtype=float)
     os_ = np.array([r["others_cores"] for r in table], dtype=float)
+    ext = statistics.median([r.get("external_cores") or 0.0 for r in table])
     if len(set(xs.tolist())) >= 2:
         slope, icpt = np.polyfit(xs, os_, 1)
         o = max(float(slope * value + icpt), 0.0)
-        how = "others' CPU extrapolated linearly from the measured steps"
+        how = "others' CPU extrapolated linearly from the measured steps, external load at its median"
     else:
-        o, how = float(os_[-1]), "others' CPU as at the last measured step"
-    return max(machine_cores - o, 0.1), how
+        o, how = float(os_[-1]), "others' CPU and external load as at the last measured step"
+    return max(machine_cores - o - ext, 0.1), how
 
 
 def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix: float,

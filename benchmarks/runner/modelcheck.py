@@ -113,18 +113,20 @@ def run_costs(results: dict[str, Any], scenario) -> dict[str, Any] | None:
                ref_detector_rows=[r.model_dump() for r in ref.detector_ms])
 
 
-def local_hardware(machine_cores: int, stack_cores: float, detector_cores: int):
-    """This machine as a hardware set: ``machine_cores`` cores, each giving the stack
-    ``stack_cores / machine_cores`` of its time (the rest went to the other parts)."""
+def local_hardware(stack_cores: float, workers: int, decode_cores_needed: float):
+    """This machine as the stack had it: ``workers`` detector workers (the stack's worker processes, at
+    most one per core) sharing ``stack_cores`` cores with decoding. Decoding runs in reader threads on the
+    same cores, so the detectors get what decoding leaves: each of the ``workers + 1`` simulated cores
+    (one for decode) runs at ``(stack_cores - decode) / workers`` of a calibrating core."""
     from simulator.config import HardwareSetSpec
     from simulator.hardware import CpuServer, HardwareSet, load_catalogue
     cat = load_catalogue()
-    server = CpuServer(name="local-run", cores=machine_cores, speed=max(stack_cores / machine_cores, 0.01),
-                       price_usd=0, note="this machine as the run measured it")
+    speed = max(stack_cores - decode_cores_needed, 0.05 * stack_cores) / workers
+    server = CpuServer(name="local-run", cores=workers + 1, speed=max(speed, 0.01), price_usd=0,
+                       note="this machine as the run measured it")
     cat = cat.model_copy(update={"cpu_servers": [*cat.cpu_servers, server]})
-    det = max(1, min(detector_cores, machine_cores - 1)) if machine_cores > 1 else None
     spec = HardwareSetSpec.model_validate({
-        "ingest": {"server": "local-run", "count": 1, "detector_cores": det},
+        "ingest": {"server": "local-run", "count": 1, "detector_cores": workers},
         "portal": {"server": "local-run", "count": 1}, "nic": THIS_MACHINE["nic"], "disk": THIS_MACHINE["disk"]})
     return HardwareSet.resolve(spec, cat)
 
@@ -197,19 +199,23 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
         cores = _machine_cores(results)
         table = (costs or {}).get("stack_cores") or []
         delivery, delivery_how = delivery_ratio(results, scenario)
-        workers = int(scenario.stack.workers) if scenario.stack is not None else max(1, cores // 2)
+        stack_workers = int(scenario.stack.workers) if scenario.stack is not None else 1
         predicted_steps = []
         for step in results.get("planned_steps") or results.get("steps", []):
             load = step["load"]
             sc, w = _workload(results, scenario, load)
             avail, how = cores_at(table, float(load[axis]), cores)
-            hw = local_hardware(cores, avail, workers)
+            workers = max(1, min(stack_workers, cores))
+            decode = sum(c.online * c.fps * delivery * cal.decode(c.codec, c.width, c.height)
+                         for c in w.classes if c.sample_every) / 1000.0
+            hw = local_hardware(avail, workers, decode)
             r = simulate(sc, cal, hw, rng=np.random.default_rng(int(scenario.seed)))
             checks = predicted_slos(results, r, w, float(load["sampling_fps"]), delivery)
             failed = {k: v for k, v in checks.items() if v["ok"] is False}
             binding = max(failed, key=lambda k: failed[k]["severity"]) if failed else None
             det_cores = hw.detector_workers
             predicted_steps.append({"load": load, "stack_cores": round(avail, 3), "stack_cores_source": how,
+                                    "decode_cores": round(decode, 3), "detector_workers": workers,
                                     "utilisation": {k: round(float(v.utilisation), 3)
                                                     for k, v in r.resources.items() if k in ("decode_cpu", "detector")},
                                     "slo": checks, "ok": not failed, "binding_slo": binding})
@@ -228,8 +234,9 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
                 "calibration_method": fit.get("method", "reference"), "status": "done",
                 "delivered_fps_ratio": round(delivery, 4), "delivered_fps_source": delivery_how,
                 "predicted_steps": predicted_steps,
-                "simulated_as": f"this machine ({cores} cores, the stack's share measured per step); "
-                                f"{det_cores} detector core(s); the run's SLOs checked on the model's outputs"})
+                "simulated_as": f"this machine ({cores} cores, the stack's share measured per step), "
+                                f"{det_cores} detector worker(s) sharing it with decode; the run's SLOs "
+                                "checked on the model's outputs"})
     out["at_measured_knee"] = at_measured_knee(results, predicted_steps)
     if measured is not None and pred is not None:
         out["rel_error"] = abs(pred - measured) / measured
