@@ -3,7 +3,9 @@
 Idempotency key = hash(camera, rule, loop of the clip, the rule's identifier of the event inside the
 loop: crossing frame and position, parking start frame, window index). The loop and the frame inside
 the clip come from the stream's timestamps, so re-processing the same frames after a restart gives
-the same keys, and the next pass over a looping clip gives new ones.
+the same keys, and the next pass over a looping clip gives new ones. A ``key_epoch`` (empty by default)
+separates deliberate, independent stacks over the same cameras, such as the steps of a scenario run, whose
+streams start the clip again from its first frame: their events are new, not re-processed ones.
 """
 from __future__ import annotations
 
@@ -35,16 +37,20 @@ class StreamClock:
         return n, n // self.clip_frames, n % self.clip_frames
 
 
-def event_key(camera_id: str, rule_index: int, rule_type: str, loop: int, ident: str) -> str:
+def event_key(camera_id: str, rule_index: int, rule_type: str, loop: int, ident: str, epoch: str = "") -> str:
     raw = f"{camera_id}|{rule_index}:{rule_type}|{loop}|{ident}".encode()
+    if epoch:
+        raw = f"{epoch}|".encode() + raw
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
 class CameraPipeline:
     """Tracks and rules of one camera; feed it analysed frames in stream order."""
 
-    def __init__(self, camera_id: str, rules: list[Rule], clock: StreamClock, names: list[str]):
+    def __init__(self, camera_id: str, rules: list[Rule], clock: StreamClock, names: list[str],
+                 key_epoch: str = ""):
         self.camera_id = camera_id
+        self.key_epoch = key_epoch
         self.rules = rules
         self.clock = clock
         self.names = names
@@ -58,7 +64,7 @@ class CameraPipeline:
         return FrameInfo(self.camera_id, n, loop, k, k / self.clock.fps, t_capture, width, height)
 
     def _to_events(self, i: int, rule: Rule, found: list[RuleEvent]) -> list[Event]:
-        return [Event(key=event_key(self.camera_id, i, rule.type, e.frame.loop, e.ident), camera_id=self.camera_id,
+        return [Event(key=event_key(self.camera_id, i, rule.type, e.frame.loop, e.ident, self.key_epoch), camera_id=self.camera_id,
                       type=e.type, t_frame=e.frame.t_capture, payload=e.payload) for e in found]
 
     def _end_loop(self) -> list[Event]:

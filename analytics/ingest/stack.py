@@ -73,7 +73,7 @@ def merge_stats(snaps: list[dict], workers: list[dict]) -> dict:
 
 class Stack:
     def __init__(self, config: StackConfig, cameras: list[StackCamera], run_dir: Path | str,
-                 *, restart: bool = True, env: dict | None = None):
+                 *, restart: bool = True, env: dict | None = None, key_epoch: str = ""):
         if not cameras:
             raise InputError("no cameras to ingest", where="cameras")
         self.config = config
@@ -81,6 +81,7 @@ class Stack:
         self.run_dir = Path(run_dir)
         self.restart = restart
         self.env = env or {}
+        self.key_epoch = key_epoch          # kept by restarted workers; see analytics.pipeline
         self.n = min(config.workers, len(cameras))
         self.procs = ProcessSet(state_file=self.run_dir / PROCS_FILE)
         self.workers: list = [None] * self.n
@@ -95,6 +96,7 @@ class Stack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "workers").mkdir(exist_ok=True)
         plan = {"config": self.config.model_dump(mode="json"), "stats_dir": str(self.run_dir / "workers"),
+                "key_epoch": self.key_epoch,
                 "workers": [[c.to_dict() for c in cams] for cams in split_cameras(self.cameras, self.n)]}
         write_json_atomic(self.plan_path, plan)
 

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 class IngestWorker:
     def __init__(self, config: StackConfig, cameras: list[StackCamera], stats_path: Path | None,
-                 index: int = 0, detector=None, store=None):
+                 index: int = 0, detector=None, store=None, key_epoch: str = ""):
         from analytics.detect import make_detector
         from analytics.geometry import load_geometry
         from analytics.pipeline import CameraPipeline, StreamClock
@@ -51,7 +51,7 @@ class IngestWorker:
             where = f"stack.classes[{ci}].rules" if ci is not None else "stack.classes"
             rules = build_rules(cls_cfg.rules, load_geometry(c.ground_truth), where)
             self.pipelines[c.id] = CameraPipeline(c.id, rules, StreamClock(c.fps, c.clip_frames),
-                                                  self.detector.names)
+                                                  self.detector.names, key_epoch)
             st = CameraStats(c.id, c.camera_class)
             st.rules = {r.type: r.status for r in rules}
             self.stats[c.id] = st
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     stats_path = Path(plan["stats_dir"]) / f"worker-{index}.json"
     from common.errors import TilikError
     try:
-        worker = IngestWorker(config, cams, stats_path, index)
+        worker = IngestWorker(config, cams, stats_path, index, key_epoch=plan.get("key_epoch", ""))
     except TilikError as e:
         print(f"error: {e}", file=sys.stderr)
         return int(e.exit_code)

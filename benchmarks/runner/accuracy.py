@@ -19,10 +19,9 @@ both edges absorbs the offset estimate's jitter; at the end, the margin is at le
 analytics lag p95, so events of the trial's last moments not yet stored when it is measured (a lag,
 reported as such) do not read as misses.
 
-SEEN: event keys are derived from (camera, rule, clip loop, frame in the clip), and a restarted stack's
-readers number loops from 0 again, so the events of loops an earlier step's stack already stored are
-dropped by the store as duplicates. The stream frames a camera's earlier stacks of the run covered
-(frames decoded plus the time since the last snapshot) are therefore left out of the compared window.
+Each step's stack has its own event-key epoch (``analytics.pipeline``), so a stack restarted for a new
+step, whose readers see the clip from its first frame again, stores its events instead of having them
+dropped as duplicates of an earlier step's.
 
 Figures: per camera and class, counted and truth; per trial, ``count_truth``, ``count_counted``,
 ``count_abs_error`` (sum over cameras and classes of |counted - truth|), ``count_abs_error.<cls>``, ``count_window_s`` (stream seconds compared, summed over cameras)
@@ -96,13 +95,12 @@ def grid_window(a_s: float, b_s: float, fps: float, step: int) -> tuple[int, int
 def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float, *,
                   offset_s: float | None = None, fallback_offset_s: float | None = None,
                   sample_fps: float | None = None, margin_s: float = MARGIN_S, end_margin_s: float | None = None,
-                  from_frame: float = 0.0,
                   classes: Iterable[str] = VEHICLES) -> CameraCounts | None:
     """Counted vs ground truth for one camera over the trial [t0, t1] (wall clock, epoch seconds).
 
     ``events`` are the camera's events around the trial (any types; the offset is estimated from them
     unless ``offset_s`` is given, ``fallback_offset_s`` when none can be). Returns None when the camera
-    cannot be placed on its clip. Stream frames up to ``from_frame`` are left out (see ``SEEN``)."""
+    cannot be placed on its clip."""
     fps, frames = float(gt.fps), int(gt.frames)
     evs = [e for e in events if e.camera_id == camera_id]
     if offset_s is None:
@@ -113,7 +111,7 @@ def camera_counts(camera_id: str, events: list[Event], gt, t0: float, t1: float,
             return None
     step = max(1, int(round(fps / sample_fps))) if sample_fps else 1
     end = margin_s if end_margin_s is None else max(margin_s, end_margin_s)
-    gi, gj = grid_window(max(t0 - offset_s + margin_s, from_frame / fps), t1 - offset_s - end, fps, step)
+    gi, gj = grid_window(t0 - offset_s + margin_s, t1 - offset_s - end, fps, step)
     classes = list(classes)
     truth = dict.fromkeys(classes, 0)
     counted = dict.fromkeys(classes, 0)

@@ -60,7 +60,6 @@ class StackComponent(Component):
         self._step = 0
         self._step_t0_wall = 0.0
         self._gt: dict[str, Any] = {}
-        self._seen: dict[str, float] = {}      # camera -> stream frames earlier stacks of the run covered
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
         if self.fleet is None:
@@ -89,7 +88,8 @@ class StackComponent(Component):
         cams = from_fleet(self.fleet.cameras[:load.cameras])
         self.online = [c.id for c in cams]
         self._step += 1
-        self.stack = Stack(self._config_for(load.sampling_fps), cams, ctx.run_dir / "stack" / f"step-{self._step}")
+        self.stack = Stack(self._config_for(load.sampling_fps), cams, ctx.run_dir / "stack" / f"step-{self._step}",
+                           key_epoch=f"{ctx.run_dir.name}/step-{self._step}")
         self.stack.start(preflight=self._step == 1)
         self._step_t0_wall = time.time()
         self.stack.wait_ready(timeout=self._ready_timeout)
@@ -212,7 +212,7 @@ class StackComponent(Component):
             c = camera_counts(info.id, [e for e in events if e.camera_id == info.id], gt, t0, t1,
                               fallback_offset_s=self._stats_offset(after.get(info.id, {}), gt.fps, decode),
                               sample_fps=self.current[1] if self.current and decode == "sampled" else None,
-                              classes=classes, from_frame=self._seen.get(info.id, 0.0), end_margin_s=lag_s)
+                              classes=classes, end_margin_s=lag_s)
             if c is None:
                 unplaced += 1
             else:
@@ -234,11 +234,6 @@ class StackComponent(Component):
 
     def _stop_stack(self) -> None:
         if self.stack is not None:
-            now, fps = time.time(), {c.id: float(c.profile.fps) for c in self.fleet.cameras}
-            for cid, cam in self._cams().items():
-                if cid in fps and cam.get("frames_in") and cam.get("_t"):
-                    extent = cam["frames_in"] + max(now - float(cam["_t"]), 0.0) * fps[cid]
-                    self._seen[cid] = max(self._seen.get(cid, 0.0), extent)
             self.stack.stop()
             self.stack = None
             self.current = None
