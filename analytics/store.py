@@ -74,17 +74,18 @@ def _where(camera_id: str | None, types: Sequence[str] | None, since: float | No
 
 
 class EventStore:
-    """Common SQL over a DB-API connection; subclasses supply the connection and placeholder."""
+    """Common SQL over a DB-API connection; subclasses open the connection (``self._c``) and set the
+    placeholder."""
 
     placeholder = "?"
     dsn: str = ""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._c = None
 
-    # -- subclass hooks -------------------------------------------------------------------
-    def _conn(self):  # pragma: no cover - overridden
-        raise NotImplementedError
+    def _conn(self):
+        return self._c
 
     def _insert_sql(self) -> str:
         ph = self.placeholder
@@ -186,8 +187,9 @@ class EventStore:
             conn.commit()
         return [r[0] for r in rows]
 
-    def close(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def close(self) -> None:
+        with self._lock:
+            self._c.close()
 
     def __enter__(self) -> "EventStore":
         return self
@@ -216,13 +218,6 @@ class SQLiteEventStore(EventStore):
         self._c.execute("PRAGMA busy_timeout=30000")
         self._init_schema()
 
-    def _conn(self):
-        return self._c
-
-    def close(self) -> None:
-        with self._lock:
-            self._c.close()
-
 
 class PostgresEventStore(EventStore):
     placeholder = "%s"
@@ -239,13 +234,6 @@ class PostgresEventStore(EventStore):
         except psycopg.Error as exc:
             raise UnavailableError(f"cannot connect to PostgreSQL: {exc}".strip(), where=dsn) from exc
         self._init_schema()
-
-    def _conn(self):
-        return self._c
-
-    def close(self) -> None:
-        with self._lock:
-            self._c.close()
 
 
 def open_store(dsn: str) -> EventStore:

@@ -31,8 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run_guarded(lambda: args.func(args))
+
+
+def run_guarded(action) -> int:
+    """Run a command's action: a TilikError becomes one line on stderr and its exit code."""
     try:
-        return int(args.func(args) or ExitCode.OK)
+        return int(action() or ExitCode.OK)
     except TilikError as e:
         print(f"error: {e}", file=sys.stderr)
         return int(e.exit_code)

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.cli import run_guarded
 from benchmarks.commands.run import print_summary
 from benchmarks.report.build import write_report
 from benchmarks.runner.context import RunContext, stop_on_sigint
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
-from common.errors import ExitCode, TilikError
+from benchmarks.yamlpath import load_yaml
+from common.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO = REPO / "scenarios" / "semarang-demo.yaml"
@@ -56,7 +58,9 @@ DEMO_STACK = {
 
 def compose(path: Path, out: Path) -> Path:
     """The demo scenario: the file's sections, with the demo's defaults for those it leaves out."""
-    data = yaml.safe_load(path.read_text())
+    data, _ = load_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping at the top level", where=str(path))
     data.setdefault("slos", DEMO_SLOS)
     data.setdefault("run", DEMO_RUN)
     data.setdefault("stack", DEMO_STACK)
@@ -72,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pdf", action="store_true", help="HTML only")
     args = p.parse_args(argv)
     t0 = time.monotonic()
-    try:
+
+    def demo() -> int:
+        load_scenario(args.scenario)        # errors name the user's file and line, before anything is written
         run_id = f"demo-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         composed = compose(args.scenario, args.out / run_id / "scenario.yaml")
         scenario = load_scenario(composed)
@@ -88,17 +94,13 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_pdf:
                 from benchmarks.report.chromium import print_pdf
                 paths.append(print_pdf(html, html.with_suffix(".pdf")))
-    except TilikError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return int(e.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
-    print(f"demo finished in {(time.monotonic() - t0) / 60:.1f} min")
-    for extra in paths[1:]:
-        print(f"also: {extra}")
-    print(f"report: {paths[0]}")
-    return 0
+        print(f"demo finished in {(time.monotonic() - t0) / 60:.1f} min")
+        for extra in paths[1:]:
+            print(f"also: {extra}")
+        print(f"report: {paths[0]}")
+        return 0
+
+    return run_guarded(demo)
 
 
 if __name__ == "__main__":
