@@ -69,14 +69,20 @@ def stamp(kind: str, schema_version: int) -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: Path, data: Any) -> Path:
+def write_json_atomic(path: Path, data: Any, *, compact: bool = False) -> Path:
+    """Write JSON through a temporary file in the same folder: never half-written. ``compact`` for
+    large machine-read files (no indentation)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, default=str)
+            if compact:
+                json.dump(data, f, separators=(",", ":"), default=str)
+            else:
+                json.dump(data, f, indent=2, default=str)
             f.write("\n")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -19,6 +17,7 @@ from pydantic import Field, ValidationError
 
 from common.config import StrictModel
 from common.errors import InputError
+from common.resultmeta import write_json_atomic
 from fake_cameras.scene import CLASSES, GTObject, SceneSpec
 from fake_cameras.scene import geometry
 from fake_cameras.scene.plan import Track
@@ -213,18 +212,7 @@ class GroundTruthBuilder:
 
 def write_ground_truth(path: Path, doc: dict) -> Path:
     """Write compact JSON through a temporary file in the same folder (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, separators=(",", ":"))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_json_atomic(path, doc, compact=True)
 
 
 def load_ground_truth(path: Path | str) -> GroundTruth:
