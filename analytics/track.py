@@ -71,8 +71,8 @@ class Tracker:
     def _cost(self, tr: Track, d: Detection, t: float) -> float:
         dt = max(t - tr.t_last, 1e-3)
         px1, py1, px2, py2 = tr.predict(t)
-        pcx, pcy = (px1 + px2) / 2, (py1 + py2) / 2
-        dcx, dcy = (d.x1 + d.x2) / 2, (d.y1 + d.y2) / 2
+        pcx = (px1 + px2) / 2
+        dcx = (d.x1 + d.x2) / 2
         h = max(py2 - py1, d.y2 - d.y1, 1.0)
         hd = d.y2 - d.y1
         if hd <= 0 or not (0.5 < (py2 - py1) / hd < 2.0):
