@@ -10,6 +10,7 @@ import os
 import time
 
 import gevent
+import gevent.event
 import locust.stats
 from locust import LoadTestShape, events
 from locust.runners import WorkerRunner
@@ -57,12 +58,19 @@ def _caps(environment, **_kw) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner) or runner is None:
         return
+    cap_hit = gevent.event.Event()
+
+    @environment.events.request.add_listener
+    def _count(**_kw) -> None:          # local runs see every request: stop at the cap, not up to 0.25 s later
+        if runner.stats.total.num_requests >= _cfg.max_requests:
+            cap_hit.set()
+
     def watch():
         while runner.state not in ("spawning", "running"):   # a master waits for its workers first
             gevent.sleep(0.1)
         t0 = time.monotonic()
         while True:
-            gevent.sleep(0.25)
+            cap_hit.wait(timeout=0.25)
             if runner.stats.total.num_requests >= _cfg.max_requests:
                 log.warning("request cap of %d reached; stopping", _cfg.max_requests)
                 break
