@@ -30,6 +30,15 @@ def _check_points(points: list[Point] | None, what: str) -> list[Point] | None:
     return points
 
 
+class _InFrame(StrictModel):
+    """Base of the rules with points in normalised coordinates (line, zone, region): all in the frame."""
+
+    @field_validator("line", "zone", "region", check_fields=False)
+    @classmethod
+    def _points_in_frame(cls, v, info):
+        return _check_points(v, info.field_name)
+
+
 # --------------------------------------------------------------------------- detectors
 class _DetectorBase(StrictModel):
     weights: str = Field(DEFAULT_WEIGHTS, description="weights file: a .pt for ultralytics, the "
@@ -71,20 +80,15 @@ DetectorConfig = Annotated[Union[UltralyticsDetector, OnnxDetector, OpenVinoDete
 
 
 # --------------------------------------------------------------------------- rules
-class LineCountRule(StrictModel):
+class LineCountRule(_InFrame):
     type: Literal["line_count"]
     line: list[Point] | None = Field(None, min_length=2, max_length=2,
                                      description="counting line [[x1,y1],[x2,y2]], normalised; "
                                      "default: the scene's counting line")
     classes: list[str] = Field(list(VEHICLES), description="classes counted")
 
-    @field_validator("line")
-    @classmethod
-    def _pts(cls, v):
-        return _check_points(v, "line")
 
-
-class ZonePeopleRule(StrictModel):
+class ZonePeopleRule(_InFrame):
     type: Literal["zone_people"]
     zone: list[Point] | None = Field(None, min_length=3, description="polygon, normalised; default: "
                                      "the whole frame")
@@ -92,13 +96,8 @@ class ZonePeopleRule(StrictModel):
     crowd_levels: list[int] = Field([5, 15], min_length=2, max_length=2,
                                     description="people count at which the level becomes medium, high")
 
-    @field_validator("zone")
-    @classmethod
-    def _pts(cls, v):
-        return _check_points(v, "zone")
 
-
-class IllegalParkingRule(StrictModel):
+class IllegalParkingRule(_InFrame):
     type: Literal["illegal_parking"]
     zone: list[Point] | None = Field(None, min_length=3, description="no-parking polygon, normalised; "
                                      "default: the scene's no-parking zone")
@@ -106,34 +105,19 @@ class IllegalParkingRule(StrictModel):
     max_speed: float = Field(0.03, gt=0, description="most movement (frame heights per second, over >= 1 s) of a "
                              "vehicle that counts as standing still")
 
-    @field_validator("zone")
-    @classmethod
-    def _pts(cls, v):
-        return _check_points(v, "zone")
 
-
-class FloodLevelRule(StrictModel):
+class FloodLevelRule(_InFrame):
     type: Literal["flood_level"]
     region: list[Point] | None = Field(None, min_length=3, description="road region watched for water; "
                                        "default: the scene's flood region")
     window_s: float = Field(10.0, gt=0, description="one level reading per window")
 
-    @field_validator("region")
-    @classmethod
-    def _pts(cls, v):
-        return _check_points(v, "region")
 
-
-class GarbagePresenceRule(StrictModel):
+class GarbagePresenceRule(_InFrame):
     type: Literal["garbage_presence"]
     region: list[Point] | None = Field(None, min_length=3, description="region watched for garbage; "
                                        "default: the scene's garbage region")
     window_s: float = Field(10.0, gt=0, description="one reading per window")
-
-    @field_validator("region")
-    @classmethod
-    def _pts(cls, v):
-        return _check_points(v, "region")
 
 
 class MaskComplianceRule(StrictModel):
