@@ -81,3 +81,44 @@ class WindowClock:
     def restart(self) -> None:
         """The clip looped or the stream restarted: the next gap is not a sampling interval."""
         self._t_prev = None
+
+
+class WindowedRule(Rule):
+    """One reading per analysed frame; one event per window, decided at the window's last analysed
+    frame (``WindowClock``), which is the event's frame. Subclasses give ``reading`` and ``event``."""
+
+    def __init__(self, window_s: float):
+        self.window_s = window_s
+        self.clock = WindowClock(window_s)
+        self._win: int | None = None
+        self._vals: list[float] = []
+        self._last: FrameInfo | None = None
+
+    def reading(self, f: FrameInfo, image: np.ndarray, dets: list[Detection], names) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def event(self, f: FrameInfo, vals: list[float]) -> RuleEvent:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _close(self) -> list[RuleEvent]:
+        if self._win is None or not self._vals:
+            return []
+        ev = self.event(self._last, self._vals)
+        self._vals = []
+        return [ev]
+
+    def on_frame(self, f, image, dets, tracks, names):
+        win = self.clock.index(f.t_clip)
+        out = self._close() if self._win is not None and win != self._win else []
+        self._win = win
+        self._vals.append(self.reading(f, image, dets, names))
+        self._last = f
+        if self.clock.is_last(f.t_clip):
+            out += self._close()
+        return out
+
+    def on_loop_end(self, f, names):
+        out = self._close()
+        self._win = None
+        self.clock.restart()
+        return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from analytics.geometry import Polygon, side_of_line
-from analytics.rules.base import FrameInfo, Rule, RuleEvent, WindowClock
+from analytics.rules.base import Rule, RuleEvent, WindowedRule
 
 
 class LineCount(Rule):
@@ -45,7 +45,7 @@ class LineCount(Rule):
                            "loop": f.loop, "hits": tr.hits})]
 
 
-class ZonePeople(Rule):
+class ZonePeople(WindowedRule):
     """People whose feet are in the zone, per analysed frame; one event per window: mean, peak, level.
 
     Decided at the window's last analysed frame (``WindowClock``), which is the event's frame."""
@@ -53,45 +53,23 @@ class ZonePeople(Rule):
     type = "zone_people"
 
     def __init__(self, zone, window_s: float, crowd_levels):
+        super().__init__(window_s)
         self.zone = Polygon(tuple(tuple(p) for p in zone))
-        self.window_s = window_s
-        self.clock = WindowClock(window_s)
         self.levels = crowd_levels
-        self._win: int | None = None
-        self._counts: list[int] = []
-        self._last: FrameInfo | None = None
 
     def _level(self, n: float) -> str:
         return "low" if n < self.levels[0] else ("medium" if n < self.levels[1] else "high")
 
-    def _close(self) -> list[RuleEvent]:
-        if self._win is None or not self._counts or self._last is None:
-            return []
-        f = self._last
-        peak = max(self._counts)
-        ev = RuleEvent("zone_people", f"w{self._win}", f,
-                       {"window": self._win, "window_s": self.window_s, "mean": round(float(np.mean(self._counts)), 3),
-                        "peak": peak, "level": self._level(peak), "frames": len(self._counts), "loop": f.loop})
-        self._counts = []
-        return [ev]
-
-    def on_frame(self, f, image, dets, tracks, names):
-        win = self.clock.index(f.t_clip)
-        out = self._close() if self._win is not None and win != self._win else []
-        self._win = win
+    def reading(self, f, image, dets, names):
         n = 0
         for d in dets:
             if d.cls < len(names) and names[d.cls] == "person":
                 if self.zone.contains((d.x1 + d.x2) / 2 / f.width, d.y2 / f.height):
                     n += 1
-        self._counts.append(n)
-        self._last = f
-        if self.clock.is_last(f.t_clip):
-            out += self._close()
-        return out
+        return n
 
-    def on_loop_end(self, f, names):
-        out = self._close()
-        self._win = None
-        self.clock.restart()
-        return out
+    def event(self, f, vals):
+        peak = max(vals)
+        return RuleEvent("zone_people", f"w{self._win}", f,
+                         {"window": self._win, "window_s": self.window_s, "mean": round(float(np.mean(vals)), 3),
+                          "peak": peak, "level": self._level(peak), "frames": len(vals), "loop": f.loop})

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from analytics.geometry import Polygon
-from analytics.rules.base import Rule, RuleEvent, WindowClock
+from analytics.rules.base import Rule, RuleEvent, WindowedRule
 
 WATER_RB = 24.0
 GARBAGE_SCORE = 0.12
@@ -56,48 +56,20 @@ def garbage_score(image: np.ndarray, region: Polygon) -> float:
     return float(((hsv[:, :, 1] > 70) | (hsv[:, :, 2] < 80)).mean())
 
 
-class _Windowed(Rule):
-    """One reading per analysed frame; one event per window, decided at the window's last analysed
-    frame (``WindowClock``), which is the event's frame."""
+class _Windowed(WindowedRule):
+    """An image reading per analysed frame (none in dark frames); one event per window."""
 
     needs_tracks = False
 
     def __init__(self, region, window_s: float):
+        super().__init__(window_s)
         self.region = Polygon(tuple(tuple(p) for p in region))
-        self.window_s = window_s
-        self.clock = WindowClock(window_s)
-        self._win: int | None = None
-        self._vals: list[float] = []
-        self._last = None
 
     def measure(self, image) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def event(self, f, vals) -> RuleEvent:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _close(self):
-        if self._win is None or not self._vals:
-            return []
-        ev = self.event(self._last, self._vals)
-        self._vals = []
-        return [ev]
-
-    def on_frame(self, f, image, dets, tracks, names):
-        win = self.clock.index(f.t_clip)
-        out = self._close() if self._win is not None and win != self._win else []
-        self._win = win
-        self._vals.append(float("nan") if too_dark(image) else self.measure(image))
-        self._last = f
-        if self.clock.is_last(f.t_clip):
-            out += self._close()
-        return out
-
-    def on_loop_end(self, f, names):
-        out = self._close()
-        self._win = None
-        self.clock.restart()
-        return out
+    def reading(self, f, image, dets, names):
+        return float("nan") if too_dark(image) else self.measure(image)
 
 
 class FloodLevel(_Windowed):
