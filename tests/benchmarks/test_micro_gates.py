@@ -16,15 +16,17 @@ def work():
     return sum(i * i for i in range(20000))
 
 
+def _cpu(fn, calls: int = 5) -> float:
+    t0 = time.process_time()
+    for _ in range(calls):
+        fn()
+    return time.process_time() - t0
+
+
 def test_slowed_doubles_cpu_time():
-    t0 = time.process_time()
-    for _ in range(5):
-        work()
-    plain = time.process_time() - t0
-    t0 = time.process_time()
-    for _ in range(5):
-        slowed(work, 2.0)()
-    assert 1.6 < (time.process_time() - t0) / plain < 2.6
+    # paired rounds, median ratio: a few ms of process CPU is noisy when other threads of the process run
+    ratios = sorted(_cpu(slowed(work, 2.0)) / _cpu(work) for _ in range(9))
+    assert 1.6 < ratios[len(ratios) // 2] < 2.6
 
 
 def test_same_run_ratio_of_equal_work_is_near_one_and_slowdown_crosses_the_gate(monkeypatch):
