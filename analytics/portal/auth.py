@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,9 @@ class LoginLimiter:
         self.attempts, self.window_s = attempts, window_s
         self.ip_attempts = ip_attempts if ip_attempts is not None else attempts
         path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection per limiter, used from the server's thread pool: the lock keeps two threads
+        # from opening a transaction on it at once; SQLite's own locking orders the worker processes.
+        self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS attempts (key TEXT NOT NULL, t REAL NOT NULL)")
@@ -119,7 +123,7 @@ class LoginLimiter:
         now = now if now is not None else time.time()
         since = now - self.window_s
         keys = {f"user:{username}": self.attempts, f"ip:{ip}": self.ip_attempts}
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM attempts WHERE t < ?", (since,))
             wait = 0.0
@@ -132,4 +136,5 @@ class LoginLimiter:
         return max(wait, 0.0)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()

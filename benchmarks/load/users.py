@@ -58,12 +58,20 @@ class PortalUser(FastHttpUser):
         return random.choice(ids) if ids else None
 
     def login(self, cred) -> None:
+        self.cred = cred
         with self.client.post(self.ep.login, json={"username": cred.username, "password": cred.password},
                               name="login", catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"login HTTP {r.status_code}")
                 return
             self.token = r.json().get(self.ep.token_key)
+
+    def logged_in(self) -> bool:
+        """True with a token; a user whose login failed logs in again (as a person would) rather than
+        sending requests that can only be refused."""
+        if self.token is None and getattr(self, "cred", None) is not None:
+            self.login(self.cred)
+        return self.token is not None
 
     def snapshot(self, cam: str) -> None:
         with self.client.get(self.ep.snapshot.format(camera_id=cam), name="snapshot", catch_response=True) as r:
@@ -179,6 +187,8 @@ class Operator(PortalUser):
 
     @task(1)
     def wall(self) -> None:
+        if not self.logged_in():
+            return
         n = self.cfg.wall_size
         r = self.client.get(self.ep.wall, params={"n": n, "page": random.randrange(100)}, headers=self.auth(),
                             name="wall")
@@ -190,6 +200,8 @@ class Operator(PortalUser):
 
     @task(2)
     def events(self) -> None:
+        if not self.logged_in():
+            return
         since = time.time() - 24 * 3600
         self.client.get(self.ep.events, params={"since": since, "limit": 50}, headers=self.auth(), name="events")
         self.client.get(self.ep.event_counts, params={"since": since}, headers=self.auth(), name="event_counts")
@@ -202,12 +214,13 @@ class RTHead(PortalUser):
         super().on_start()
         self.login(random.choice(self.cfg.rt_heads))
         self.own: list[str] = []
-        r = self.client.get(self.ep.my_cameras, headers=self.auth(), name="my_cameras")
-        if r.status_code == 200:
-            self.own = [it[self.ep.camera_id_key] for it in r.json().get(self.ep.camera_items_key, [])]
+        if self.token is not None:
+            self.own_cameras()
 
     @task(2)
     def own_events(self) -> None:
+        if not self.logged_in():
+            return
         params = {"since": time.time() - 7 * 24 * 3600, "limit": 20}
         if self.own:
             params["camera_id"] = random.choice(self.own)
@@ -220,4 +233,8 @@ class RTHead(PortalUser):
 
     @task(1)
     def own_cameras(self) -> None:
-        self.client.get(self.ep.my_cameras, headers=self.auth(), name="my_cameras")
+        if not self.logged_in():
+            return
+        r = self.client.get(self.ep.my_cameras, headers=self.auth(), name="my_cameras")
+        if r.status_code == 200:
+            self.own = [it[self.ep.camera_id_key] for it in r.json().get(self.ep.camera_items_key, [])]

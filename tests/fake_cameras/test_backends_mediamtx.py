@@ -24,7 +24,7 @@ from common.procs import ProcessSet
 from fake_cameras.backends.base import ServedCamera, fetch_paths
 from fake_cameras.backends.mediamtx import (DOWNLOAD_ENV, MEDIAMTX_VERSION, RELEASE_SHA256, install_archive,
                                             make_config, parse_metrics, resolve_binary)
-from fake_cameras.reader import read_stream, read_streams
+from fake_cameras.reader import read_streams
 from tests.fake_cameras.test_backends_embedded import lavfi_clip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,27 +152,34 @@ def test_one_publisher_process_feeds_a_relay_and_obeys_impairments(tmp_path):
     cfg.write_text(json.dumps({"url_base": f"rtsp://127.0.0.1:{sport}", "transport": "udp", "cameras": [
         {"id": "a", "clip": str(clip), "fps": 10}, {"id": "b", "clip": str(clip), "fps": 10}]}))
     with ProcessSet() as procs:
-        procs.start("relay", ["rtsp-server-perl", "--clientport", str(cport), "--serverport", str(sport),
-                              "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1",
-                              "--max_clients", "10"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        relay = procs.start("relay", ["rtsp-server-perl", "--clientport", str(cport), "--serverport", str(sport),
+                                      "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1",
+                                      "--max_clients", "10"],
+                            stdout=(tmp_path / "relay.log").open("w"), stderr=subprocess.STDOUT)
         time.sleep(0.8)
         pub = procs.start("publisher", [sys.executable, "-m", "fake_cameras.publisher", str(cfg)],
-                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                          stderr=(tmp_path / "publisher.log").open("w"), cwd=REPO)
+
+        def logs() -> str:
+            return "\n".join(f"{name} (alive={proc.alive()}): ...{(tmp_path / f'{name}.log').read_text()[-1500:]}"
+                             for name, proc in (("relay", relay), ("publisher", pub)))
+
         urls = [f"rtsp://127.0.0.1:{cport}/a", f"rtsp://127.0.0.1:{cport}/b"]
-        deadline = time.monotonic() + 30          # the publisher imports PyAV and announces both streams
-        while any(read_stream(u, time.monotonic() + 0.3, "udp", 2).packets == 0 for u in urls):
-            assert time.monotonic() < deadline and pub.alive(), "publisher never announced its streams"
-            time.sleep(0.3)
+        # The publisher imports PyAV, then announces both streams: one session per camera waits for that,
+        # retrying a refused or 404 open for up to 60 s, then the rate is measured over 7 s.
+        ready = read_streams(urls, 0.5, "udp", open_timeout_s=10, open_wait_s=60)
+        assert all(s.packets > 0 for s in ready), ("publisher never announced its streams", ready, logs())
         stats = read_streams(urls, 7, "udp")
         for s in stats:
-            assert s.error is None and s.rate_fps and abs(s.rate_fps - 10) < 1.5, s
+            assert s.error is None and s.rate_fps and abs(s.rate_fps - 10) < 1.5, (s, logs())
         assert len(psutil_children(pub.pid)) == 0          # one process, no ffmpeg per camera
         pub.popen.stdin.write(b'{"camera": "b", "state": "offline"}\n')
         pub.popen.stdin.flush()
         time.sleep(1.0)
         after = read_streams(urls, 6, "udp")
-        assert after[0].packets > 10
-        assert after[1].packets == 0
+        assert after[0].packets > 10, (after, logs())
+        assert after[1].packets == 0, (after, logs())
 
 
 def psutil_children(pid: int) -> list:

@@ -61,6 +61,33 @@ def test_login_limiter_counts_per_key_in_window(tmp_path: Path):
     lim.close()
 
 
+def test_login_limiter_is_safe_from_many_threads_at_once(tmp_path: Path):
+    """The portal calls allow() from its thread pool: concurrent logins share one connection."""
+    import threading
+    lim = LoginLimiter(tmp_path / "l.db", attempts=1000, window_s=60, ip_attempts=100_000)
+    errors: list[str] = []
+
+    def attempts(user: str) -> None:
+        for _ in range(100):
+            try:
+                lim.allow(user, "127.0.0.1", now=1000.0)
+            except Exception as exc:  # noqa: BLE001 - any error here is the defect under test
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=attempts, args=(f"u{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # every attempt was recorded: the IP key saw all 800, so one more from it must wait
+    assert lim.allow("late", "127.0.0.1", now=1000.0) == 0.0
+    tight = LoginLimiter(tmp_path / "l.db", attempts=1000, window_s=60, ip_attempts=801)
+    assert tight.allow("later", "127.0.0.1", now=1000.0) == pytest.approx(60.0)
+    lim.close()
+    tight.close()
+
+
 def test_operator_and_event_endpoints_refuse_without_token(stack):
     for path in ("/api/events", "/api/events/counts", "/api/operator/wall", "/api/operator/status", "/api/me/cameras"):
         status, headers, _ = http(stack.url + path)
