@@ -53,6 +53,23 @@ def answer(data: dict[str, Any], t: Catalogue) -> list[str]:
     return lines
 
 
+def margin_text(lim: dict[str, Any], t) -> str | None:
+    """How far past the target the sized hardware holds on one axis, from the simulated curves."""
+    axis = lim.get("axis")
+    if axis not in ("cameras", "viewers"):
+        return None
+    name = t(f"margin_axis_{axis}")
+    brk = lim.get("breaks")
+    if brk:
+        why = "; ".join(brk.get("violations") or [])
+        if lim.get("holds") is None:
+            return t("margin_breaks_at_once", breaks=_fmt(brk["factor"]), axis=name, why=why)
+        return t("margin_breaks", holds=_fmt(lim["holds"]), breaks=_fmt(brk["factor"]), axis=name, why=why)
+    if lim.get("largest") is not None:
+        return t("margin_holds", largest=_fmt(lim["largest"]), axis=name)
+    return None
+
+
 def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]:
     t = Catalogue(lang)
     axis = data.get("axis", "cameras")
@@ -89,6 +106,8 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
         buy = t("buy_text", target=sizing.get("target", "Semarang"), summary=sizing.get("summary", ""),
                 cost=sizing.get("cost_text", ""), util=_share(sizing.get("peak_utilisation")),
                 headroom=_share(sizing.get("headroom")), binding=sizing.get("binding", ""))
+        margins = [margin_text(lim, t) for lim in sim["limits"]]
+        buy = " ".join([buy, *[m for m in margins if m]])
     else:
         buy = t("buy_absent", why=sim["sizing_why"])
 

@@ -174,7 +174,8 @@ def accuracy_plot(data: dict[str, Any], t: Tr) -> str | None:
 
 
 def city_plot(curves: list[dict[str, Any]], t: Tr) -> str | None:
-    """Simulated curves: each {label, x_label, y_label, x, mean, low, high}."""
+    """Simulated curves: each {key, axis, label, x_label, y_label, x, mean, low, high, limit}; the dashed
+    vertical line marks the target (1.0x)."""
     if not curves:
         return None
     cols = min(2, len(curves))
@@ -183,12 +184,15 @@ def city_plot(curves: list[dict[str, Any]], t: Tr) -> str | None:
     for ax in axes.flat[len(curves):]:
         ax.set_visible(False)
     for ax, c in zip(axes.flat, curves):
-        ax.plot(c["x"], c["mean"], marker="o", label=c["label"])
-        ax.fill_between(c["x"], c["low"], c["high"], alpha=0.25, label="95% CI")
+        # results written before curves carried a key hold English labels only
+        label = t(f"curve_{c['key']}") if c.get("key") else c["label"]
+        ax.plot(c["x"], c["mean"], marker="o", label=label)
+        ax.fill_between(c["x"], c["low"], c["high"], alpha=0.25, label=t("curve_band"))
         if c.get("limit") is not None:
-            ax.axhline(c["limit"], color="grey", linestyle=":", linewidth=1, label="SLO")
-        ax.set_xlabel(c["x_label"])
-        ax.set_ylabel(c["y_label"])
+            ax.axhline(c["limit"], color="grey", linestyle=":", linewidth=1, label=t("curve_limit"))
+        ax.axvline(1.0, color="black", linestyle="--", linewidth=0.8, alpha=0.5)
+        ax.set_xlabel(t(f"curve_x_{c['axis']}") if c.get("axis") else c["x_label"])
+        ax.set_ylabel(t(f"curve_unit_{c['key']}") if c.get("key") else c["y_label"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()

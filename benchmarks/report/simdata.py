@@ -16,12 +16,13 @@ TARGET_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "semarang-
 
 
 def simulated(results: dict[str, Any]) -> dict[str, Any]:
-    """``{"sizing": dict|None, "sizing_why": str, "curves": list, "curves_why": str}``."""
-    out: dict[str, Any] = {"sizing": None, "sizing_why": "", "curves": [], "curves_why": ""}
+    """``{"sizing": dict|None, "sizing_why": str, "curves": list, "curves_why": str, "limits": list}``."""
+    out: dict[str, Any] = {"sizing": None, "sizing_why": "", "curves": [], "curves_why": "", "limits": []}
     stored = results.get("simulation")
     if isinstance(stored, dict):
         out["sizing"] = stored.get("sizing")
         out["curves"] = stored.get("curves") or []
+        out["limits"] = stored.get("limits") or []
     if out["sizing"] is None:
         out["sizing_why"] = (stored or {}).get("sizing_why") or \
             "the run holds no simulator sizing (the simulator's sizing was not wired into this run)"
