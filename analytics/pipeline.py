@@ -82,7 +82,7 @@ class CameraPipeline:
         if self.last is not None and (f.loop != self.loop or f.frame_no < self.last.frame_no):
             out += self._end_loop()           # the clip looped, or the stream restarted
         if self.tracker is None or self.tracker.frame_h != f.height:
-            self.tracker = Tracker(f.height)
+            self.tracker = Tracker(f.height, frame_w=f.width)
         self.loop = f.loop
         tracks, ended = (self.tracker.update(f.t_clip, f.frame_no, dets) if self.needs_tracks else ([], []))
         for i, r in enumerate(self.rules):

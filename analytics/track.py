@@ -4,6 +4,12 @@ Each track predicts its box with a constant velocity; detections are matched to 
 Hungarian method on a cost mixing IoU and centre distance (in units of the box height), gated so
 that a vehicle is never matched across lanes. Unmatched detections start tracks; tracks unseen for
 ``max_age_s`` end. A track's class is the majority of its detections' classes.
+
+A track seen once has no velocity of its own. At sparse sampling a vehicle moves several box lengths
+between frames, and assuming it stands still lets a follower take its identity. So the tracker learns
+the camera's motion field: a coarse grid over the frame where each cell keeps a running mean of the
+velocity of established tracks whose ground contact lies in it (traffic in a lane moves alike). A
+new track predicts with its cell's mean once the cell has seen enough tracks, and stands still before.
 """
 from __future__ import annotations
 
@@ -44,10 +50,12 @@ class Track:
         x1, _, x2, y2 = self.box
         return (x1 + x2) / 2, y2
 
-    def predict(self, t: float) -> tuple[float, float, float, float]:
+    def predict(self, t: float, prior: tuple[float, float] | None = None) -> tuple[float, float, float, float]:
+        """The box at ``t``: own velocity, or ``prior`` (the motion field's) for a track seen once."""
         dt = t - self.t_last
+        vx, vy = prior if (prior is not None and self.hits < 2) else (self.vx, self.vy)
         x1, y1, x2, y2 = self.box
-        return x1 + self.vx * dt, y1 + self.vy * dt, x2 + self.vx * dt, y2 + self.vy * dt
+        return x1 + vx * dt, y1 + vy * dt, x2 + vx * dt, y2 + vy * dt
 
 
 def _iou(a, b) -> float:
@@ -58,19 +66,50 @@ def _iou(a, b) -> float:
     return inter / ua if ua > 0 else 0.0
 
 
+class MotionField:
+    """Running mean velocity of established tracks per cell of a coarse grid over the frame (by the
+    ground contact point, the box's bottom centre)."""
+
+    def __init__(self, frame_w: float, frame_h: float, cols: int = 8, rows: int = 16, min_tracks: int = 2,
+                 alpha: float = 0.2):
+        self.cw, self.ch = max(frame_w, 1.0) / cols, max(frame_h, 1.0) / rows
+        self.cols, self.rows = cols, rows
+        self.min_tracks, self.alpha = min_tracks, alpha
+        self._cells: dict[tuple[int, int], list[float]] = {}     # (col, row) -> [vx, vy, tracks seen]
+
+    def _cell(self, x: float, y: float) -> tuple[int, int]:
+        return (min(max(int(x / self.cw), 0), self.cols - 1), min(max(int(y / self.ch), 0), self.rows - 1))
+
+    def learn(self, x: float, y: float, vx: float, vy: float) -> None:
+        c = self._cells.setdefault(self._cell(x, y), [vx, vy, 0.0])
+        a = max(self.alpha, 1.0 / (c[2] + 1.0))      # a plain mean at first, then a running one
+        c[0] += a * (vx - c[0])
+        c[1] += a * (vy - c[1])
+        c[2] += 1.0
+
+    def velocity(self, x: float, y: float) -> tuple[float, float] | None:
+        c = self._cells.get(self._cell(x, y))
+        return (c[0], c[1]) if c is not None and c[2] >= self.min_tracks else None
+
+
 class Tracker:
     """Tracks of one camera. ``update(t, frame_no, dets)`` returns (live tracks, tracks that ended)."""
 
-    def __init__(self, frame_h: int, max_age_s: float = 2.5, max_speed_h: float = 0.9):
+    def __init__(self, frame_h: int, max_age_s: float = 2.5, max_speed_h: float = 0.9, frame_w: int | None = None):
         self.frame_h = float(frame_h)
         self.max_age_s = max_age_s
         self.max_speed = max_speed_h * frame_h      # pixels per second
         self.tracks: list[Track] = []
         self._next = 1
+        self.field = MotionField(float(frame_w) if frame_w else frame_h * 16 / 9, float(frame_h))
+
+    def _prior(self, tr: Track) -> tuple[float, float] | None:
+        return self.field.velocity(*tr.bottom) if tr.hits < 2 else None
 
     def _cost(self, tr: Track, d: Detection, t: float) -> float:
         dt = max(t - tr.t_last, 1e-3)
-        px1, py1, px2, py2 = tr.predict(t)
+        prior = self._prior(tr)
+        px1, py1, px2, py2 = tr.predict(t, prior)
         pcx = (px1 + px2) / 2
         dcx = (d.x1 + d.x2) / 2
         h = max(py2 - py1, d.y2 - d.y1, 1.0)
@@ -80,11 +119,12 @@ class Tracker:
         if abs(d.y2 - py2) > 0.35 * h:                       # another lane (ground contact differs)
             return np.inf
         dx = dcx - pcx
-        # a new track has no velocity yet: allow the largest plausible motion; afterwards, a residual
-        allow = self.max_speed * dt if tr.hits < 2 else max(0.6 * h, 0.35 * self.max_speed * dt)
+        # a new track without a motion prior: allow the largest plausible motion; otherwise a residual
+        allow = self.max_speed * dt if (tr.hits < 2 and prior is None) else max(0.6 * h, 0.35 * self.max_speed * dt)
         if abs(dx) > allow + 0.5 * h:
             return np.inf
-        if tr.hits >= 2 and tr.vx * (dcx - tr.centre[0]) < -0.2 * h * max(abs(tr.vx) * dt / h, 1.0):
+        vx = tr.vx if tr.hits >= 2 else (prior[0] if prior is not None else 0.0)
+        if vx * (dcx - tr.centre[0]) < -0.2 * h * max(abs(vx) * dt / h, 1.0):
             return np.inf                                   # moving backwards
         return 1.0 - _iou((px1, py1, px2, py2), (d.x1, d.y1, d.x2, d.y2)) + abs(dx) / (self.max_speed * dt + h)
 
@@ -113,12 +153,17 @@ class Tracker:
 
     def _apply(self, tr: Track, d: Detection, t: float, frame_no: int) -> None:
         ocx, ocy = tr.centre
+        old_bottom = tr.bottom
         dt = max(t - tr.t_last, 1e-3)
         tr.box = (d.x1, d.y1, d.x2, d.y2)
         ncx, ncy = tr.centre
         a = 0.6 if tr.hits >= 2 else 1.0
         tr.vx = a * (ncx - ocx) / dt + (1 - a) * tr.vx
         tr.vy = a * (ncy - ocy) / dt + (1 - a) * tr.vy
+        # the step's velocity holds along its path: teach the cells it left and reached (the cell where
+        # vehicles enter learns only this way: no track is older than one step there)
+        for x, y in (old_bottom, tr.bottom):
+            self.field.learn(x, y, tr.vx, tr.vy)
         tr.t_last = t
         tr.frame_last = frame_no
         tr.hits += 1

@@ -1,4 +1,5 @@
-"""``tilikbench model dataset|train|evaluate|export``: the project's own detector for generated footage."""
+"""``tilikbench model dataset|train|evaluate|card|export|counts``: the project's own detector for generated
+footage, and the stack's line counts against ground truth."""
 from __future__ import annotations
 
 import argparse
@@ -60,6 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--format", choices=["onnx", "openvino"], required=True)
     x.add_argument("--imgsz", type=int, default=320)
     x.set_defaults(func=run_export)
+
+    k = msub.add_parser("counts", help="line-count accuracy of detector + tracker + rule on whole generated "
+                        "clips against their ground truth, at several sampling rates")
+    k.add_argument("clips", nargs="+", help="generated clips (.mp4) with their .gt.json beside them")
+    k.add_argument("--fps", default="1,2,3,5", help="sampling rates, comma-separated (default 1,2,3,5)")
+    k.add_argument("--weights", default="models/tilik-yolov8n.pt")
+    k.add_argument("--imgsz", type=int, default=320)
+    k.add_argument("--out", help="also write the figures as versioned JSON to this file")
+    k.set_defaults(func=run_counts)
 
 
 def run_dataset(args: argparse.Namespace) -> int:
@@ -138,4 +148,61 @@ def run_export(args: argparse.Namespace) -> int:
     from analytics.detect.exports import export
     out = export(args.weights, args.format, args.imgsz)
     print(f"exported {args.format}: {out}")
+    return 0
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"not a list of numbers: {text!r}", where="--fps") from None
+    if not rates or any(r <= 0 for r in rates):
+        raise InputError("sampling rates must be positive", where="--fps")
+    return rates
+
+
+def run_counts(args: argparse.Namespace) -> int:
+    from analytics.accuracy import count_accuracy, offline_run
+    from analytics.config import VEHICLES, LineCountRule, UltralyticsDetector
+    from analytics.detect import make_detector
+    from analytics.detect.factory import check_weights
+    from common.resultmeta import stamp, write_json_atomic
+    from fake_cameras.groundtruth import load_ground_truth
+    rates = _rates(args.fps)
+    clips = []
+    for c in args.clips:
+        clip = Path(c)
+        if not clip.is_file():
+            raise InputError("clip not found", where=str(clip))
+        gt_path = clip.with_name(clip.name[:-len(clip.suffix)] + ".gt.json") if clip.suffix else None
+        if gt_path is None or not gt_path.is_file():
+            raise InputError("no ground truth beside the clip (expected NAME.gt.json, as "
+                             "`tilikbench footage generate` writes)", where=str(clip))
+        clips.append((clip, load_ground_truth(gt_path)))
+    det = make_detector(UltralyticsDetector(weights=str(check_weights(args.weights, "--weights")),
+                                            imgsz=args.imgsz, batch=8))
+    rows = []
+    print(f"{'clip':<28}{'fps':>5}{'truth':>7}{'counted':>9}{'accuracy':>10}  per class counted/truth")
+    for clip, gt in clips:
+        for fps in rates:
+            if fps > gt.fps:
+                print(f"{clip.name:<28}{fps:>5g}  skipped: above the clip's {gt.fps:g} fps", file=sys.stderr)
+                continue
+            acc = count_accuracy(offline_run(clip, gt, det, [LineCountRule(type="line_count")], fps), gt, [0])
+            per = acc["per_class"]
+            truth = acc["total"]["truth"]
+            abs_err = sum(abs(v["measured"] - v["truth"]) for v in per.values())
+            accuracy = None if truth == 0 else round(max(0.0, 1.0 - abs_err / truth), 4)
+            rows.append({"clip": str(clip), "sample_fps": fps, "truth": truth, "counted": acc["total"]["measured"],
+                         "abs_error": abs_err, "accuracy": accuracy,
+                         "per_class": {c: {"truth": per[c]["truth"], "counted": per[c]["measured"]} for c in VEHICLES}})
+            classes = ", ".join(f"{c} {per[c]['measured']}/{per[c]['truth']}" for c in VEHICLES if per[c]["truth"]
+                                or per[c]["measured"])
+            print(f"{clip.name:<28}{fps:>5g}{truth:>7}{acc['total']['measured']:>9}"
+                  f"{'n/a' if accuracy is None else f'{accuracy:.2f}':>10}  {classes}", flush=True)
+    print("accuracy = 1 - (sum over classes of |counted - truth|) / truth, whole clip, one loop")
+    if args.out:
+        write_json_atomic(Path(args.out), {**stamp("line_count_accuracy", 1), "weights": str(args.weights),
+                                           "imgsz": args.imgsz, "rows": rows})
+        print(f"wrote {args.out}")
     return 0
