@@ -25,6 +25,15 @@ def _rel_err(measured: int, truth: int) -> float | None:
     return None if truth == 0 else (measured - truth) / truth
 
 
+def _total(per: dict[str, dict]) -> dict:
+    """Totals over classes; ``accuracy`` = 1 - sum |measured - truth| / truth (None without truth)."""
+    truth = sum(v["truth"] for v in per.values())
+    measured = sum(v["measured"] for v in per.values())
+    abs_error = sum(abs(v["measured"] - v["truth"]) for v in per.values())
+    return {"truth": truth, "measured": measured, "error": _rel_err(measured, truth), "abs_error": abs_error,
+            "accuracy": None if truth == 0 else round(max(0.0, 1.0 - abs_error / truth), 4)}
+
+
 def count_accuracy(events: Iterable[Event], gt, loops: Iterable[int], classes=VEHICLES) -> dict:
     """Line counts per class over ``loops`` of one camera (or several cameras of the same clip,
     then ``gt`` counts are multiplied by the number of (camera, loop) pairs)."""
@@ -41,10 +50,7 @@ def count_accuracy(events: Iterable[Event], gt, loops: Iterable[int], classes=VE
     for c in classes:
         t = truth1.get(c, 0) * n
         out[c] = {"truth": t, "measured": got.get(c, 0), "error": _rel_err(got.get(c, 0), t)}
-    tot_t = sum(v["truth"] for v in out.values())
-    tot_m = sum(v["measured"] for v in out.values())
-    return {"loops": sorted(loops), "per_class": out,
-            "total": {"truth": tot_t, "measured": tot_m, "error": _rel_err(tot_m, tot_t)}}
+    return {"loops": sorted(loops), "per_class": out, "total": _total(out)}
 
 
 def merge_counts(parts: list[dict]) -> dict:
@@ -57,9 +63,7 @@ def merge_counts(parts: list[dict]) -> dict:
             a["measured"] += v["measured"]
     for v in per.values():
         v["error"] = _rel_err(v["measured"], v["truth"])
-    tot_t = sum(v["truth"] for v in per.values())
-    tot_m = sum(v["measured"] for v in per.values())
-    return {"per_class": per, "total": {"truth": tot_t, "measured": tot_m, "error": _rel_err(tot_m, tot_t)}}
+    return {"per_class": per, "total": _total(per)}
 
 
 def parking_accuracy(events: Iterable[Event], gt, loops: Iterable[int], min_dwell_s: float) -> dict:

@@ -103,12 +103,8 @@ class Tracker:
         self._next = 1
         self.field = MotionField(float(frame_w) if frame_w else frame_h * 16 / 9, float(frame_h))
 
-    def _prior(self, tr: Track) -> tuple[float, float] | None:
-        return self.field.velocity(*tr.bottom) if tr.hits < 2 else None
-
-    def _cost(self, tr: Track, d: Detection, t: float) -> float:
+    def _cost(self, tr: Track, d: Detection, t: float, prior: tuple[float, float] | None) -> float:
         dt = max(t - tr.t_last, 1e-3)
-        prior = self._prior(tr)
         px1, py1, px2, py2 = tr.predict(t, prior)
         pcx = (px1 + px2) / 2
         dcx = (d.x1 + d.x2) / 2
@@ -132,7 +128,9 @@ class Tracker:
         matched_t: set[int] = set()
         matched_d: set[int] = set()
         if self.tracks and dets:
-            cost = np.array([[self._cost(tr, d, t) for d in dets] for tr in self.tracks])
+            # a track seen once predicts with the motion field's velocity where it stands
+            priors = [self.field.velocity(*tr.bottom) if tr.hits < 2 else None for tr in self.tracks]
+            cost = np.array([[self._cost(tr, d, t, pr) for d in dets] for tr, pr in zip(self.tracks, priors)])
             finite = np.where(np.isfinite(cost), cost, 1e6)
             rows, cols = linear_sum_assignment(finite)
             for r, c in zip(rows, cols):

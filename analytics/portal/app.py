@@ -96,12 +96,15 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
     portal = Portal(cfg, records)
     cat = portal.catalogue
 
-    def need(request: Request, role: str | None = None) -> Principal | Response:
+    def need(request: Request, role: str | None = None, store: bool = False) -> Principal | Response:
+        """The caller's principal, or the refusal: no token, wrong role, or (``store``) no event store."""
         p = portal.principal(request)
         if p is None:
             return _err(401, "missing or invalid bearer token", **{"WWW-Authenticate": "Bearer"})
         if role and p.role != role:
             return _err(403, f"needs role {role}")
+        if store and portal.store is None:
+            return _err(503, "no event store configured")
         return p
 
     @named("health")
@@ -226,11 +229,9 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
 
     @named("events")
     async def events(request: Request):
-        p = need(request)
+        p = need(request, store=True)
         if isinstance(p, Response):
             return p
-        if portal.store is None:
-            return _err(503, "no event store configured")
         q = request.query_params
         try:
             limit = int(q.get("limit", 50))
@@ -263,11 +264,9 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
 
     @named("event_counts")
     async def event_counts(request: Request):
-        p = need(request)
+        p = need(request, store=True)
         if isinstance(p, Response):
             return p
-        if portal.store is None:
-            return _err(503, "no event store configured")
         try:
             since, until = _float_arg(request, "since"), _float_arg(request, "until")
         except ValueError:

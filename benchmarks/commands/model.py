@@ -189,16 +189,14 @@ def run_counts(args: argparse.Namespace) -> int:
                 print(f"{clip.name:<28}{fps:>5g}  skipped: above the clip's {gt.fps:g} fps", file=sys.stderr)
                 continue
             acc = count_accuracy(offline_run(clip, gt, det, [LineCountRule(type="line_count")], fps), gt, [0])
-            per = acc["per_class"]
-            truth = acc["total"]["truth"]
-            abs_err = sum(abs(v["measured"] - v["truth"]) for v in per.values())
-            accuracy = None if truth == 0 else round(max(0.0, 1.0 - abs_err / truth), 4)
-            rows.append({"clip": str(clip), "sample_fps": fps, "truth": truth, "counted": acc["total"]["measured"],
-                         "abs_error": abs_err, "accuracy": accuracy,
+            per, total = acc["per_class"], acc["total"]
+            truth, accuracy = total["truth"], total["accuracy"]
+            rows.append({"clip": str(clip), "sample_fps": fps, "truth": truth, "counted": total["measured"],
+                         "abs_error": total["abs_error"], "accuracy": accuracy,
                          "per_class": {c: {"truth": per[c]["truth"], "counted": per[c]["measured"]} for c in VEHICLES}})
             classes = ", ".join(f"{c} {per[c]['measured']}/{per[c]['truth']}" for c in VEHICLES if per[c]["truth"]
                                 or per[c]["measured"])
-            print(f"{clip.name:<28}{fps:>5g}{truth:>7}{acc['total']['measured']:>9}"
+            print(f"{clip.name:<28}{fps:>5g}{truth:>7}{total['measured']:>9}"
                   f"{'n/a' if accuracy is None else f'{accuracy:.2f}':>10}  {classes}", flush=True)
     print("accuracy = 1 - (sum over classes of |counted - truth|) / truth, whole clip, one loop")
     if args.out:

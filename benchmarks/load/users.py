@@ -31,6 +31,7 @@ class PortalUser(FastHttpUser):
         self.cfg = _cfg()
         self.ep = self.cfg.endpoints
         self.token: str | None = None
+        self.cred = None              # the credentials of the last login, for logging in again
 
     # -- helpers ---------------------------------------------------------------------------------
     def auth(self) -> dict[str, str]:
@@ -69,7 +70,7 @@ class PortalUser(FastHttpUser):
     def logged_in(self) -> bool:
         """True with a token; a user whose login failed logs in again (as a person would) rather than
         sending requests that can only be refused."""
-        if self.token is None and getattr(self, "cred", None) is not None:
+        if self.token is None and self.cred is not None:
             self.login(self.cred)
         return self.token is not None
 
