@@ -1,16 +1,20 @@
 """Gate: the ingest's decode path (PyAV, one thread, every frame to a BGR array as the detector needs it)
-against the reference computation: the bare decode of the same clip (frames left in YUV)."""
+against a reference that produces the same arrays another way: PyAV decode to YUV planes, converted by
+OpenCV (one thread). Both sides decode and convert, so memory-bandwidth contention from a neighbour
+slows them alike (against a bare decode with no conversion, such contention alone pushed the ratio from
+~1.6 to 2.4 in one CI run)."""
 from __future__ import annotations
 
 import subprocess
 
 import av
+import cv2
 import pytest
 
 from benchmarks.micro.gate import check, paired_ratio
 
 W, H, FPS, FRAMES = 640, 360, 10, 20
-LIMIT = 2.2       # measured ~1.5 on the 2-core reference machine; a 2x slower path gives ~2.9
+LIMIT = 2.0       # measured 1.31-1.73 on the 2-core reference machine, idle or beside memory-bound neighbours; a 2x slower path gives ~2.7
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +37,28 @@ def decode_path(path) -> int:
     return n
 
 
-def bare_decode(path) -> int:
+def reference_decode(path) -> int:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         s.thread_count = 1
-        return sum(1 for _ in c.decode(s))
+        n = 0
+        for frame in c.decode(s):
+            cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+            n += 1
+    return n
 
 
-def test_decode_gate(clip, benchmark):
-    reference = (lambda: bare_decode(clip))
+@pytest.fixture
+def one_cv_thread():
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    yield
+    cv2.setNumThreads(before)
+
+
+def test_decode_gate(clip, benchmark, one_cv_thread):
     assert decode_path(clip) == FRAMES
-    result = paired_ratio("decode", lambda: decode_path(clip), reference, limit=LIMIT, rounds=15)
+    assert reference_decode(clip) == FRAMES
+    result = paired_ratio("decode", lambda: decode_path(clip), lambda: reference_decode(clip), limit=LIMIT, rounds=15)
     benchmark.pedantic(decode_path, args=(clip,), rounds=3, iterations=1)
     check(result, benchmark)

@@ -46,3 +46,19 @@ def test_every_gate_fails_under_an_injected_2x_slowdown():
     assert out.returncode == 1, text
     assert text.count("performance gate failed") >= 4, text
     assert "4 failed" in text, text
+
+
+def test_a_burst_passes_on_the_next_attempt_and_a_steady_slowdown_fails_every_attempt(monkeypatch):
+    monkeypatch.delenv(SLOWDOWN_ENV, raising=False)
+    calls = {"n": 0}
+
+    def bursty():
+        calls["n"] += 1     # three times the work during the warm-up and the first attempt's 9 rounds
+        for _ in range(3 if calls["n"] <= 11 else 1):
+            work()
+    burst = paired_ratio("burst", bursty, work, limit=1.5, rounds=9, attempts=3)
+    assert burst.ok and len(burst.attempts) == 2, burst.line()
+    assert burst.attempts[0] > 1.5 >= burst.attempts[1]
+    steady = paired_ratio("steady", work, work, limit=1.5, rounds=9, attempts=3, slowdown=2.0)
+    assert not steady.ok and len(steady.attempts) == 3 and min(steady.attempts) > 1.5, steady.line()
+    assert "attempts" in steady.line()
