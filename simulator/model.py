@@ -53,6 +53,7 @@ class SimResult:
     wall_s: float
     model: str
     extra: dict[str, Any] = field(default_factory=dict)
+    slo_breaches: list[dict[str, Any]] = field(default_factory=list)   # the violations as data (key, value, limit)
 
     @property
     def slo_ok(self) -> bool:
@@ -101,6 +102,24 @@ def resolve_hardware(cfg: SimulationConfig, hardware: HardwareSet | None) -> Har
         raise InputError("no hardware set: give simulation.hardware in the scenario or size it with "
                          "`tilikbench size`", where="simulation.hardware")
     return HardwareSet.resolve(cfg.hardware, load_catalogue(cfg.catalogue))
+
+
+def breach_text(b: dict[str, Any]) -> str:
+    """One SLO breach (an entry of ``SimResult.slo_breaches``) in English, as the CLI prints it."""
+    k, v = b["key"], b["value"]
+    if k == "frame_to_event":
+        return f"frame-to-event p95 {v:.2f} s > {b['limit']:g} s"
+    if k == "viewer_start":
+        return f"viewer start p95 {v:.2f} s > {b['limit']:g} s"
+    if k == "api":
+        return f"API p95 {v:.0f} ms > {b['limit']:g} ms"
+    if k == "frame_drop":
+        return f"frame drop {v:.1%} > {b['limit']:.1%}"
+    if k == "viewers_refused":
+        return f"{v:.1%} of viewers refused (egress)"
+    if k == "overloaded":
+        return f"{b['resource']} overloaded ({v:.0%})"
+    raise ValueError(f"unknown SLO breach {k!r}")
 
 
 def _pct(x: np.ndarray) -> dict[str, float]:
@@ -154,28 +173,30 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
     drops = {"frames": det.dropped / det.sampled if det.sampled else 0.0,
              "viewers": refused / sessions if sessions else 0.0}
     slos = w.config.slos
-    violations = []
+    breaches = []
     if latency["frame_to_event"]["p95"] > slos.frame_to_event_p95_s:
-        violations.append(f"frame-to-event p95 {latency['frame_to_event']['p95']:.2f} s > "
-                          f"{slos.frame_to_event_p95_s:g} s")
+        breaches.append({"key": "frame_to_event", "value": latency["frame_to_event"]["p95"],
+                         "limit": slos.frame_to_event_p95_s})
     if latency["viewer_start"]["p95"] > slos.viewer_start_p95_s:
-        violations.append(f"viewer start p95 {latency['viewer_start']['p95']:.2f} s > {slos.viewer_start_p95_s:g} s")
+        breaches.append({"key": "viewer_start", "value": latency["viewer_start"]["p95"],
+                         "limit": slos.viewer_start_p95_s})
     if latency["api"]["p95"] * 1000.0 > slos.api_p95_ms:
-        violations.append(f"API p95 {latency['api']['p95'] * 1000:.0f} ms > {slos.api_p95_ms:g} ms")
+        breaches.append({"key": "api", "value": latency["api"]["p95"] * 1000.0, "limit": slos.api_p95_ms})
     if drops["frames"] > slos.max_frame_drop:
-        violations.append(f"frame drop {drops['frames']:.1%} > {slos.max_frame_drop:.1%}")
+        breaches.append({"key": "frame_drop", "value": drops["frames"], "limit": slos.max_frame_drop})
     if drops["viewers"] > 0:
-        violations.append(f"{drops['viewers']:.1%} of viewers refused (egress)")
+        breaches.append({"key": "viewers_refused", "value": drops["viewers"]})
     for name, r in resources.items():
         if r.utilisation >= 1.0:
-            violations.append(f"{name} overloaded ({r.utilisation:.0%})")
+            breaches.append({"key": "overloaded", "resource": name, "value": r.utilisation})
     return SimResult(
         hour=w.hour, hardware=hw.describe(), cameras_online=w.cameras_online, analysed_fps=frames_city,
         viewers_peak=float(w.viewers.max()) if len(w.viewers) else 0.0, resources=resources,
         queues={"detector": {"mean": det.mean_queue, "max": det.max_queue, "mean_batch": det.mean_batch,
                              "busy_share": det.utilisation},
                 "portal": {"mean": portal.mean_queue}},
-        latency=latency, drops=drops, slo_violations=violations, ingest_gbps=ingest / 1e9,
+        latency=latency, drops=drops, slo_violations=[breach_text(b) for b in breaches],
+        slo_breaches=breaches, ingest_gbps=ingest / 1e9,
         egress_gbps_peak=float(egress.max()) / 1e9 if len(egress) else 0.0, storage_tb=stored / 1e12,
         events=det.events + portal.events, wall_s=time.perf_counter() - t0, model=model,
         extra={"disks": disks, "egress_per_minute_gbps": (egress / 1e9).round(4).tolist()})

@@ -53,6 +53,24 @@ def answer(data: dict[str, Any], t: Catalogue) -> list[str]:
     return lines
 
 
+def breach_text(b: dict[str, Any], t) -> str:
+    """One simulated SLO breach in the report's language (``simulator.model`` keeps them as data)."""
+    k, v = b["key"], b["value"]
+    if k in ("frame_to_event", "viewer_start"):
+        return t(f"breach_{k}", value=f"{v:.2f}", limit=f"{b['limit']:g}")
+    if k == "api":
+        return t("breach_api", value=f"{v:.0f}", limit=f"{b['limit']:g}")
+    if k == "frame_drop":
+        return t("breach_frame_drop", value=f"{v:.1%}", limit=f"{b['limit']:.1%}")
+    if k == "viewers_refused":
+        return t("breach_viewers_refused", value=f"{v:.1%}")
+    if k == "overloaded":
+        res = b["resource"]
+        name = t(f"res_{res}") if f"res_{res}" in t.messages else res
+        return t("breach_overloaded", resource=name, value=f"{v:.0%}")
+    return str(b)
+
+
 def margin_text(lim: dict[str, Any], t) -> str | None:
     """How far past the target the sized hardware holds on one axis, from the simulated curves."""
     axis = lim.get("axis")
@@ -61,7 +79,8 @@ def margin_text(lim: dict[str, Any], t) -> str | None:
     name = t(f"margin_axis_{axis}")
     brk = lim.get("breaks")
     if brk:
-        why = "; ".join(brk.get("violations") or [])
+        why = "; ".join(breach_text(b, t) for b in brk["breaches"]) if brk.get("breaches") is not None \
+            else "; ".join(brk.get("violations") or [])     # results written before breaches were kept as data
         if lim.get("holds") is None:
             return t("margin_breaks_at_once", breaks=_fmt(brk["factor"]), axis=name, why=why)
         return t("margin_breaks", holds=_fmt(lim["holds"]), breaks=_fmt(brk["factor"]), axis=name, why=why)

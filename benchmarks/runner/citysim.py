@@ -156,7 +156,8 @@ def city_curves(target: Path, calibration: Path, hardware: dict | None, budget_s
             failing = [r for r in runs if r.slo_violations]
             if 2 * len(failing) > len(runs):
                 if breaks is None:
-                    breaks = {"factor": f, "violations": failing[0].slo_violations}
+                    breaks = {"factor": f, "violations": failing[0].slo_violations,
+                              "breaches": failing[0].slo_breaches}
             elif breaks is None:
                 holds = f
         if len(xs) >= 2:
