@@ -39,13 +39,17 @@ class StreamStats:
     error: str | None
 
 
-def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s: float = 20.0,
-                open_wait_s: float = 0.0) -> StreamStats:
+def read_stream(url: str, stop_at: float | None, transport: str = "tcp", open_timeout_s: float = 20.0,
+                open_wait_s: float = 0.0, *, read_s: float | None = None) -> StreamStats:
     """Demux one RTSP stream until the monotonic time ``stop_at``; never decodes.
 
     ``open_wait_s``: keep retrying an open that is refused or answered 404/5XX for this long (a
-    publisher that has not announced its stream yet).
+    publisher that has not announced its stream yet). ``read_s`` (instead of ``stop_at``): read for
+    this long after the stream opened, however long the open took (a server that was just started
+    can take seconds to prepare its first session).
     """
+    if (stop_at is None) == (read_s is None):
+        raise ValueError("read_stream: give exactly one of stop_at and read_s")
     t_start = time.monotonic()
     packets = nbytes = keys = 0
     width = height = 0
@@ -57,6 +61,8 @@ def read_stream(url: str, stop_at: float, transport: str = "tcp", open_timeout_s
         with _open(url, opts, open_timeout_s, time.monotonic() + open_wait_s) as container:
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
+            if read_s is not None:
+                stop_at = time.monotonic() + read_s
             for pkt in container.demux(stream):
                 now = time.monotonic()
                 if pkt.size == 0:

@@ -57,11 +57,20 @@ def test_camera_declared_offline_is_not_served_and_reported_not_ready(served):
     assert read_stream(served.url("cam-4"), time.monotonic() + 1, open_timeout_s=3).error
     served.set_state("cam-4", "online")
     time.sleep(0.3)
-    assert read_stream(served.url("cam-4"), time.monotonic() + 3.5).packets > 5
+    assert read_stream(served.url("cam-4"), None, read_s=3.5).packets > 5
+
+
+def test_a_read_of_fixed_length_counts_from_the_open(served):
+    with pytest.raises(ValueError, match="exactly one of stop_at and read_s"):
+        read_stream(served.url("cam-1"), time.monotonic() + 1, read_s=1)
+    t0 = time.monotonic()
+    stats = read_stream(served.url("cam-1"), None, read_s=1.5)
+    took = time.monotonic() - t0
+    assert stats.error is None and took >= 1.5 and stats.packets >= 10, (took, stats)
 
 
 def test_freeze_sends_only_keyframes_and_spike_multiplies_the_bitrate(served):
-    base = read_stream(served.url("cam-1"), time.monotonic() + 4)
+    base = read_stream(served.url("cam-1"), None, read_s=4)
     served.set_state("cam-1", "freeze")
     served.set_state("cam-2", "spike", 4.0)
     time.sleep(0.3)
