@@ -105,13 +105,20 @@ def _open(url: str, opts: dict, timeout: float, wait_until: float, retries: int 
 
 
 def read_streams(urls: list[str], duration_s: float, transport: str = "tcp",
-                 open_timeout_s: float = 20.0, open_wait_s: float = 0.0) -> list[StreamStats]:
-    """Read every URL at once (one thread each) for ``duration_s`` seconds; stats in URL order."""
+                 open_timeout_s: float = 20.0, open_wait_s: float = 0.0, *,
+                 from_open: bool = False) -> list[StreamStats]:
+    """Read every URL at once (one thread each) for ``duration_s`` seconds; stats in URL order.
+
+    All reads end together, ``duration_s`` from now; with ``from_open``, each read lasts ``duration_s``
+    from its own stream's open instead."""
     stop_at = time.monotonic() + duration_s
     out: list[StreamStats | None] = [None] * len(urls)
 
     def work(i: int, url: str) -> None:
-        out[i] = read_stream(url, stop_at, transport, open_timeout_s, open_wait_s)
+        if from_open:
+            out[i] = read_stream(url, None, transport, open_timeout_s, open_wait_s, read_s=duration_s)
+        else:
+            out[i] = read_stream(url, stop_at, transport, open_timeout_s, open_wait_s)
 
     threads = [threading.Thread(target=work, args=(i, u), daemon=True, name=f"read-{i}")
                for i, u in enumerate(urls)]

@@ -43,7 +43,7 @@ def served(tmp_path):
 def test_tcp_and_udp_h264_and_h265(served):
     urls = [served.url("cam-1"), served.url("cam-3")]
     for transport in ("tcp", "udp"):
-        stats = read_streams(urls, 4.5, transport)
+        stats = read_streams(urls, 4.5, transport, from_open=True)
         for s in stats:
             assert s.error is None, (transport, s)
             assert s.rate_fps is not None and abs(s.rate_fps - 10) < 1.0, (transport, s)
@@ -74,7 +74,7 @@ def test_freeze_sends_only_keyframes_and_spike_multiplies_the_bitrate(served):
     served.set_state("cam-1", "freeze")
     served.set_state("cam-2", "spike", 4.0)
     time.sleep(0.3)
-    frozen, spiked = read_streams([served.url("cam-1"), served.url("cam-2")], 4)
+    frozen, spiked = read_streams([served.url("cam-1"), served.url("cam-2")], 4, from_open=True)
     assert frozen.packets > 10 and frozen.keyframes == frozen.packets
     assert spiked.bytes / spiked.packets > 3.0 * base.bytes / base.packets
     assert spiked.rate_fps and abs(spiked.rate_fps - 10) < 1.0

@@ -168,16 +168,16 @@ def test_one_publisher_process_feeds_a_relay_and_obeys_impairments(tmp_path):
         urls = [f"rtsp://127.0.0.1:{cport}/a", f"rtsp://127.0.0.1:{cport}/b"]
         # The publisher imports PyAV, then announces both streams: one session per camera waits for that,
         # retrying a refused or 404 open for up to 60 s, then the rate is measured over 7 s.
-        ready = read_streams(urls, 0.5, "udp", open_timeout_s=10, open_wait_s=60)
+        ready = read_streams(urls, 0.5, "udp", open_timeout_s=10, open_wait_s=60, from_open=True)
         assert all(s.packets > 0 for s in ready), ("publisher never announced its streams", ready, logs())
-        stats = read_streams(urls, 7, "udp")
+        stats = read_streams(urls, 7, "udp", from_open=True)
         for s in stats:
             assert s.error is None and s.rate_fps and abs(s.rate_fps - 10) < 1.5, (s, logs())
         assert len(psutil_children(pub.pid)) == 0          # one process, no ffmpeg per camera
         pub.popen.stdin.write(b'{"camera": "b", "state": "offline"}\n')
         pub.popen.stdin.flush()
         time.sleep(1.0)
-        after = read_streams(urls, 6, "udp")
+        after = read_streams(urls, 6, "udp", from_open=True)
         assert after[0].packets > 10, (after, logs())
         assert after[1].packets == 0, (after, logs())
 
