@@ -104,22 +104,22 @@ def resolve_hardware(cfg: SimulationConfig, hardware: HardwareSet | None) -> Har
     return HardwareSet.resolve(cfg.hardware, load_catalogue(cfg.catalogue))
 
 
+# An SLO breach (an entry of ``SimResult.slo_breaches``) in English, as the CLI prints it; the report words
+# the same fields in its own language (benchmarks/report/messages.py, keys ``breach_*``).
+BREACH_TEXT = {
+    "frame_to_event": "frame-to-event p95 {value:.2f} s > {limit:g} s",
+    "viewer_start": "viewer start p95 {value:.2f} s > {limit:g} s",
+    "api": "API p95 {value:.0f} ms > {limit:g} ms",
+    "frame_drop": "frame drop {value:.1%} > {limit:.1%}",
+    "viewers_refused": "{value:.1%} of viewers refused (egress)",
+    "overloaded": "{resource} overloaded ({value:.0%})",
+}
+
+
 def breach_text(b: dict[str, Any]) -> str:
-    """One SLO breach (an entry of ``SimResult.slo_breaches``) in English, as the CLI prints it."""
-    k, v = b["key"], b["value"]
-    if k == "frame_to_event":
-        return f"frame-to-event p95 {v:.2f} s > {b['limit']:g} s"
-    if k == "viewer_start":
-        return f"viewer start p95 {v:.2f} s > {b['limit']:g} s"
-    if k == "api":
-        return f"API p95 {v:.0f} ms > {b['limit']:g} ms"
-    if k == "frame_drop":
-        return f"frame drop {v:.1%} > {b['limit']:.1%}"
-    if k == "viewers_refused":
-        return f"{v:.1%} of viewers refused (egress)"
-    if k == "overloaded":
-        return f"{b['resource']} overloaded ({v:.0%})"
-    raise ValueError(f"unknown SLO breach {k!r}")
+    if b["key"] not in BREACH_TEXT:
+        raise ValueError(f"unknown SLO breach {b['key']!r}")
+    return BREACH_TEXT[b["key"]].format(**b)
 
 
 def _pct(x: np.ndarray) -> dict[str, float]:

@@ -55,20 +55,13 @@ def answer(data: dict[str, Any], t: Catalogue) -> list[str]:
 
 def breach_text(b: dict[str, Any], t) -> str:
     """One simulated SLO breach in the report's language (``simulator.model`` keeps them as data)."""
-    k, v = b["key"], b["value"]
-    if k in ("frame_to_event", "viewer_start"):
-        return t(f"breach_{k}", value=f"{v:.2f}", limit=f"{b['limit']:g}")
-    if k == "api":
-        return t("breach_api", value=f"{v:.0f}", limit=f"{b['limit']:g}")
-    if k == "frame_drop":
-        return t("breach_frame_drop", value=f"{v:.1%}", limit=f"{b['limit']:.1%}")
-    if k == "viewers_refused":
-        return t("breach_viewers_refused", value=f"{v:.1%}")
-    if k == "overloaded":
-        res = b["resource"]
-        name = t(f"res_{res}") if f"res_{res}" in t.messages else res
-        return t("breach_overloaded", resource=name, value=f"{v:.0%}")
-    return str(b)
+    key = f"breach_{b['key']}"
+    if key not in t.messages:
+        return str(b)
+    res = b.get("resource")
+    fields = {k: v for k, v in b.items() if k != "key"}
+    fields["resource"] = t(f"res_{res}") if f"res_{res}" in t.messages else res
+    return t(key, **fields)
 
 
 def margin_text(lim: dict[str, Any], t) -> str | None:
