@@ -21,7 +21,8 @@ def _stats(samples: list[float]) -> tuple[float, float]:
 
 
 def decode_costs(clips: list, repeats: int = 3) -> list[dict]:
-    """``clips``: fake_cameras.footage.Clip records; each decoded ``repeats`` times with 1 thread."""
+    """``clips``: records with ``path``, ``frames`` and ``fps`` (the camera farm's clips); each is
+    decoded ``repeats`` times with 1 thread."""
     import av
     rows = []
     for clip in clips:

@@ -12,14 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import InputError
+from common.scene_geometry import rule_geometry
 
 # The generated scene's layout, used when a camera has no ground truth to read it from.
-DEFAULT_GEOMETRY = {
-    "counting_line": [[0.5, 0.355], [0.5, 1.0]],
-    "no_parking_zone": [0.58, 0.865, 0.92, 0.925],
-    "flood_region": [0.0, 0.41, 1.0, 1.0],
-    "garbage_region": [0.05, 0.905, 0.20, 1.0],
-}
+DEFAULT_GEOMETRY = rule_geometry()
 
 
 def rect_to_poly(r) -> list[tuple[float, float]]:

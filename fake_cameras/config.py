@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from common.config import StrictModel
-from fake_cameras.profiles import PROFILES, CameraProfile
+from common.profiles import CameraProfile, get_profile
 from fake_cameras.scene.spec import SceneSpec
 
 GROUPS = ("ATCS", "CCTV RT", "Pasar", "Kota Lama", "Simpang Lima", "Pompa Air", "Layanan Publik", "Private")
@@ -47,7 +47,7 @@ class CameraClass(StrictModel):
     count: int = Field(..., ge=1, le=100_000, description="cameras of this class")
     group: Group = Field(..., description="location group of the city's camera inventory")
     kecamatan: list[str] = Field(default_factory=list, description="districts the cameras are spread over")
-    profile: ProfileRef = Field(..., description="a named profile of fake_cameras.profiles.PROFILES, "
+    profile: ProfileRef = Field(..., description="a named profile of common.profiles.PROFILES, "
                                                           "or inline {width, height, fps, bitrate_kbps, gop, codec}")
     online_share: float = Field(1.0, ge=0.0, le=1.0, description="fraction of this class that is online")
     footage: FootageSpec = Field(default_factory=FootageSpec, description="footage mix of this class")
@@ -55,12 +55,12 @@ class CameraClass(StrictModel):
     @field_validator("profile")
     @classmethod
     def _known_profile(cls, v: str | CameraProfile) -> str | CameraProfile:
-        if isinstance(v, str) and v not in PROFILES:
-            raise ValueError(f"unknown profile {v!r}; known: {', '.join(sorted(PROFILES))}")
+        if isinstance(v, str):
+            get_profile(v)          # an unknown name raises, listing the known ones
         return v
 
     def resolved_profile(self) -> CameraProfile:
-        return PROFILES[self.profile] if isinstance(self.profile, str) else self.profile
+        return get_profile(self.profile) if isinstance(self.profile, str) else self.profile
 
     def camera_ids(self) -> list[str]:
         return [f"{self.name}-{i:04d}" for i in range(1, self.count + 1)]

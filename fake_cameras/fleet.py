@@ -14,17 +14,18 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psutil
 
 from common.errors import InputError, ResourceError
+from common.manifest import MANIFEST_FILE, CameraManifest, ManifestCamera, write_manifest
 from common.procs import ProcessSet, stop_pid, stop_recorded
 from fake_cameras.backends import MediaBackend, ServedCamera, make_backend
 from fake_cameras.config import CameraClass, FleetConfig
 from fake_cameras.impairments import Schedule, Scheduler
-from fake_cameras.profiles import CameraProfile
+from common.profiles import CameraProfile
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class CameraInfo:
     profile: CameraProfile
     ground_truth: Path | None
     online: bool = True
+    clip: Path | None = None            # the served clip, known once the clips are prepared
+    clip_frames: int | None = None      # frames of one loop of the clip
 
 
 def in_shard(camera_id: str, index: int, shard: tuple[int, int], method: str = "hash") -> bool:
@@ -118,7 +121,8 @@ class Fleet:
                 if key not in clips:
                     clips[key] = self._make_clip(ci, cls, src, profile, generate_clip, normalise_recorded)
                 clip = clips[key]
-                info = self._info(cls, i, cam_id, clip.ground_truth)
+                info = replace(self._info(cls, i, cam_id, clip.ground_truth), clip=Path(clip.path),
+                               clip_frames=int(clip.frames))
                 cams.append(info)
                 served.append(ServedCamera(cam_id, Path(clip.path), profile.codec, float(profile.fps), info.online))
         self._cameras, self._served = cams, served
@@ -176,6 +180,17 @@ class Fleet:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(info, indent=1))
         os.replace(tmp, path)
+        write_manifest(self.state_dir / MANIFEST_FILE, self.manifest())
+
+    def manifest(self, cameras: list[CameraInfo] | None = None) -> CameraManifest:
+        """The camera manifest of this shard (or of ``cameras``): what consumers of the cameras read."""
+        infos = self.cameras if cameras is None else cameras
+        return CameraManifest(
+            cameras=tuple(ManifestCamera(
+                id=c.id, url=c.url, camera_class=c.camera_class, group=c.group, profile=c.profile,
+                clip=str(c.clip) if c.clip else None, ground_truth=str(c.ground_truth) if c.ground_truth else None,
+                clip_frames=c.clip_frames, online=c.online) for c in infos),
+            shard=self.shard, api_url=self.api_url)
 
     def stop(self) -> None:
         if not self._owns_state:      # never started here: another fleet's records are not ours to clear
@@ -187,6 +202,7 @@ class Fleet:
             self.backend.stop()
         self.procs.stop_all()
         (self.state_dir / INFO_FILE).unlink(missing_ok=True)
+        (self.state_dir / MANIFEST_FILE).unlink(missing_ok=True)
         self._owns_state = False
 
     def stop_server(self) -> None:
@@ -241,6 +257,7 @@ def check_no_live_fleet(state_dir: Path) -> None:
                             "run `tilikbench cameras down` first", where=str(Path(state_dir) / INFO_FILE))
     stop_recorded(Path(state_dir) / PROCS_FILE)
     (Path(state_dir) / INFO_FILE).unlink(missing_ok=True)
+    (Path(state_dir) / MANIFEST_FILE).unlink(missing_ok=True)
 
 
 def stop_fleet(state_dir: Path, timeout: float = 10.0) -> int:
@@ -252,4 +269,5 @@ def stop_fleet(state_dir: Path, timeout: float = 10.0) -> int:
         n += stop_pid(int(info["owner_pid"]), float(info["owner_create_time"]), timeout)
     n += stop_recorded(state_dir / PROCS_FILE, timeout)
     (state_dir / INFO_FILE).unlink(missing_ok=True)
+    (state_dir / MANIFEST_FILE).unlink(missing_ok=True)
     return n

@@ -24,7 +24,7 @@ from typing import Callable
 from common.errors import InputError, TilikError, UnavailableError
 from common.procs import ProcessSet
 from fake_cameras.groundtruth import GroundTruthBuilder, write_ground_truth
-from fake_cameras.profiles import CameraProfile
+from common.profiles import CameraProfile
 from fake_cameras.scene import Scene, SceneSpec, frame_count
 
 log = logging.getLogger(__name__)

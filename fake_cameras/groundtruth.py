@@ -103,9 +103,6 @@ class GroundTruth(StrictModel):
     per_frame: list[FrameRecord]
     events: Events
 
-    def class_id(self, cls: str) -> int:
-        return self.classes.index(cls)
-
     def objects_at(self, frame: int) -> list[ObjectRecord]:
         return self.per_frame[frame].objects
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from common.errors import InputError, TilikError
 from common.procs import ProcessSet
 from fake_cameras.footage import Clip, cache_key, encoder_args, rate_arg, tool
-from fake_cameras.profiles import CameraProfile
+from common.profiles import CameraProfile
 
 log = logging.getLogger(__name__)
 

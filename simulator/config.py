@@ -1,7 +1,7 @@
 """Config of the simulation: the scenario's ``simulation:`` section.
 
-The ``cameras:`` section (fake_cameras) says what cameras exist; this section adds what only the
-simulator needs: how often analytics sample each class, viewer demand over the day, scripted spikes,
+The ``cameras:`` section (the camera farm's config) says what cameras exist; this section adds what
+only the simulator needs: how often analytics sample each class, viewer demand over the day, scripted spikes,
 retention, the SLOs for sizing, the hardware set to simulate, the headroom rule, replications and seed.
 """
 from __future__ import annotations

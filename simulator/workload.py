@@ -1,7 +1,7 @@
 """What the city asks of the system at a given hour: cameras online per class, analytic rates, viewers.
 
-Reads the scenario's ``cameras:`` section (fake_cameras.config) and ``simulation:`` section; profiles by
-name come from ``fake_cameras.profiles.PROFILES`` (pure data). ``Workload`` is the flat, frozen input of
+Reads the scenario's ``cameras:`` section (as plain data: classes, counts, profiles) and its
+``simulation:`` section; profiles by name come from ``common.profiles.PROFILES`` (pure data). ``Workload`` is the flat, frozen input of
 both models; ``scaled`` multiplies one axis (cameras, analytic fps, viewers) for knee searches.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from common.errors import InputError
+from common.profiles import UnknownProfileError, get_profile
 from simulator.config import SimulationConfig
 
 AXES = ("cameras", "analytic_fps", "viewers")
@@ -83,10 +84,10 @@ def _profile(raw: Any, where: str) -> dict[str, Any]:
         return raw.model_dump()
     if isinstance(raw, dict):
         return raw
-    from fake_cameras.profiles import PROFILES
-    if raw not in PROFILES:
-        raise InputError(f"unknown camera profile {raw!r}; known: {', '.join(sorted(PROFILES))}", where=where)
-    return PROFILES[raw].model_dump()
+    try:
+        return get_profile(raw).model_dump()
+    except UnknownProfileError as exc:
+        raise InputError(str(exc), where=where) from None
 
 
 def camera_classes(cameras: Any) -> list[dict[str, Any]]:

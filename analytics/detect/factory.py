@@ -42,9 +42,6 @@ class Detector:
             self.frames += len(chunk)
         return out
 
-    def class_name(self, cls: int) -> str:
-        return self.names[cls] if 0 <= cls < len(self.names) else str(cls)
-
 
 def check_weights(path: str, where: str = "stack.detector.weights") -> Path:
     p = resolve_path(path)

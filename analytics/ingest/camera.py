@@ -1,9 +1,9 @@
-"""What the stack needs to know about one camera."""
+"""What the stack needs to know about one camera, read from the camera farm's manifest."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
+
+from common.manifest import CameraManifest
 
 
 @dataclass(frozen=True)
@@ -24,52 +24,9 @@ class StackCamera:
         return StackCamera(**d)
 
 
-def clip_frames_from_gt(path: str | Path | None) -> int | None:
-    """Number of frames of a clip, from its ground truth (``frames`` as a count or as a list)."""
-    if not path:
-        return None
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    for key in ("n_frames", "frame_count", "frames"):
-        v = data.get(key)
-        if isinstance(v, int):
-            return v
-        if isinstance(v, list):
-            return len(v)
-    return None
-
-
-def from_fleet(infos) -> list[StackCamera]:
-    """StackCameras from ``fake_cameras.fleet.CameraInfo`` records."""
-    out = []
-    for c in infos:
-        gt = str(c.ground_truth) if getattr(c, "ground_truth", None) else None
-        out.append(StackCamera(id=c.id, url=c.url, camera_class=c.camera_class, fps=float(c.profile.fps),
-                               ground_truth=gt, clip_frames=clip_frames_from_gt(gt),
-                               expected_online=bool(getattr(c, "online", True))))
-    return out
-
-
-def from_scenario(fleet_config, seed: int = 0, cache_dir: Path = Path("cache")) -> list[StackCamera]:
-    """The cameras a running fleet of this scenario serves (URLs from the scenario), with each clip's
-    ground truth when it is in the footage cache (as the fleet that serves them made it)."""
-    from fake_cameras.fleet import Fleet
-    from fake_cameras.footage import clip_paths
-    out = []
-    fleet = Fleet(fleet_config, seed=seed, cache_dir=cache_dir)
-    classes = {c.name: c for c in fleet_config.classes}
-    for info in fleet.cameras:
-        cls = classes[info.camera_class]
-        gt = None
-        if cls.footage.variants and not cls.footage.recorded:
-            i = int(info.id.rsplit("-", 1)[1]) - 1
-            spec = cls.footage.scene.model_copy(
-                update={"seed": cls.footage.scene.seed + seed + i % cls.footage.variants})
-            _, gt_path = clip_paths(spec, cls.resolved_profile(), Path(cache_dir))
-            gt = str(gt_path) if gt_path.is_file() else None
-        out.append(StackCamera(id=info.id, url=info.url, camera_class=info.camera_class,
-                               fps=float(info.profile.fps), ground_truth=gt, clip_frames=clip_frames_from_gt(gt),
-                               expected_online=info.online))
-    return out
+def from_manifest(manifest: CameraManifest, ids: list[str] | None = None) -> list[StackCamera]:
+    """The cameras of a camera manifest (in its order), or only those of ``ids`` (in the manifest's order)."""
+    wanted = set(ids) if ids is not None else None
+    return [StackCamera(id=c.id, url=c.url, camera_class=c.camera_class, fps=c.fps, ground_truth=c.ground_truth,
+                        clip_frames=c.clip_frames, expected_online=c.online)
+            for c in manifest.cameras if wanted is None or c.id in wanted]

@@ -5,10 +5,8 @@ Read-only afterwards, so lookups need no locks. Responses are pre-serialised per
 """
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, is_dataclass
-from pathlib import Path
 from typing import Any, Iterable
 
 from common.errors import InputError
@@ -59,19 +57,6 @@ def camera_records(cameras: Iterable[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def write_records(path: Path, records: list[dict[str, Any]]) -> None:
-    from common.resultmeta import write_json_atomic
-    write_json_atomic(path, records)
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise InputError(f"cannot read camera list: {e}", where=str(path)) from None
-    if not isinstance(data, list):
-        raise InputError("camera list must be a JSON list of camera records", where=str(path))
-    return data
 
 
 class Catalogue:

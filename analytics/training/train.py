@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from analytics.detect import ultralytics_env
-from analytics.training.dataset import data_yaml
 from common.errors import InputError
+from common.yolo_dataset import data_yaml
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def model_card(facts: dict, command: str) -> str:
                      for c in ("car", "motorcycle", "bus", "truck", "person"))
     return f"""# Model card: {Path(facts['weights']).name}
 
-The project's own small detector for **generated** street footage (fake_cameras.scene). It is not a
+The project's own small detector for **generated** street footage (the camera farm's scene generator). It is not a
 general-purpose detector: it has only seen procedurally drawn vehicles and people, and is meant for
 measuring the stack offline, where no COCO-trained weights are available.
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from common.errors import InputError
 from fake_cameras.footage import generate_clip, normalise_recorded
-from fake_cameras.profiles import PROFILES, CameraProfile
+from common.profiles import PROFILES, CameraProfile, UnknownProfileError, get_profile
 from fake_cameras.scene import VEHICLE_CLASSES, FloodSpec, GarbageSpec, ParkingSpec, SceneSpec
 
 
@@ -48,9 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _profile(name: str) -> CameraProfile:
-    if name not in PROFILES:
-        raise InputError(f"unknown camera profile {name!r}; known: {', '.join(PROFILES)}", where="--profile")
-    return PROFILES[name]
+    try:
+        return get_profile(name)
+    except UnknownProfileError as exc:
+        raise InputError(str(exc), where="--profile") from None
 
 
 def _class_mix(text: str) -> dict[str, float]:

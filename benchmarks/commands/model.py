@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_dataset(args: argparse.Namespace) -> int:
-    from analytics.training.dataset import build_dataset
+    from fake_cameras.dataset import build_dataset
 
     def progress(split, done, n):
         print(f"  {split}: {done}/{n} frames", file=sys.stderr)

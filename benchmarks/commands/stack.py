@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import time
 from pathlib import Path
 
 from common.errors import InputError
+from common.manifest import MANIFEST_FILE, read_manifest
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     u = ssub.add_parser("up", help="ingest the scenario's cameras until Ctrl-C or --duration")
     u.add_argument("scenario", help="scenario YAML (its stack: section; defaults when absent)")
     u.add_argument("--with-cameras", action="store_true",
-                   help="start the scenario's camera fleet too (otherwise ingest a fleet already running)")
+                   help="start the scenario's camera fleet too (otherwise ingest the cameras of --manifest)")
+    u.add_argument("--manifest", type=Path, default=None,
+                   help="camera manifest of a fleet already running (default: the one `cameras up` wrote, "
+                        "STATE_DIR/camera-manifest.json with STATE_DIR .state or $TILIKBENCH_STATE_DIR)")
     u.add_argument("--run-dir", default="results/stack", help="stats, worker logs and plan go here")
     u.add_argument("--duration", type=float, default=0.0, help="seconds to run (0: until Ctrl-C)")
     u.add_argument("--workers", type=int, help="override stack.workers")
@@ -39,9 +44,14 @@ def _summary(s: dict) -> str:
             f"lag {t['lag_ms']} ms, decode {t['decode_ms']} ms/frame")
 
 
+def _default_manifest() -> Path:
+    return Path(os.environ.get("TILIKBENCH_STATE_DIR", ".state")) / MANIFEST_FILE
+
+
 def run_up(args: argparse.Namespace) -> int:
     from analytics.config import StackConfig
-    from analytics.ingest.camera import from_fleet, from_scenario
+    from analytics.detect.factory import check_weights
+    from analytics.ingest.camera import from_manifest
     from analytics.ingest.stack import Stack
     from benchmarks.scenario import load_scenario
     sc = load_scenario(args.scenario)
@@ -59,15 +69,16 @@ def run_up(args: argparse.Namespace) -> int:
     if args.free_ports:
         from common.netguard import free_port
         fleet_cfg = fleet_cfg.model_copy(update={"rtsp_port": free_port(), "api_port": free_port()})
+    check_weights(cfg.detector.weights)      # a config error is named before any camera is started or read
     with contextlib.ExitStack() as es:
         if args.with_cameras:
             from fake_cameras.fleet import Fleet
             fleet = es.enter_context(Fleet(fleet_cfg, seed=sc.seed, cache_dir=Path(args.cache)))
             print(f"starting {len(fleet.cameras)} cameras ...")
             fleet.start()
-            cams = from_fleet(fleet.cameras)
+            cams = from_manifest(fleet.manifest())
         else:
-            cams = from_scenario(fleet_cfg, sc.seed, Path(args.cache))
+            cams = from_manifest(read_manifest(args.manifest or _default_manifest()))
         if not cams:
             raise InputError("the scenario declares no cameras", where=f"{args.scenario}: cameras.classes")
         stack = es.enter_context(Stack(cfg, cams, Path(args.run_dir)))

@@ -22,10 +22,6 @@ def step_tick(c: StepShapeConfig, t: float) -> Tick:
     return c.start_users + k * c.step_users, float(max(c.step_users, c.start_users))
 
 
-def step_users_at(c: StepShapeConfig, k: int) -> int:
-    return c.start_users + k * c.step_users
-
-
 def diurnal_level(hour: float, peak_hour: float = 19.5, night_share: float = 0.05) -> float:
     """Share of the peak at a local hour: night trough at 03:00, a morning bump at 08:00,
     a broad day, and the evening peak (when people are home and watch traffic, rain and floods)."""

@@ -7,12 +7,10 @@ the report states why and shows no number (nothing simulated is invented here).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-TARGET_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "semarang-target.yaml"
 
 
 def simulated(results: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""One explicit context object per run: clock, random generator, metrics sink, stop event, progress."""
+"""One explicit context object per run: clock, random generator, stop event, progress."""
 from __future__ import annotations
 
 import contextlib
@@ -7,26 +7,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
-
-
-class MetricsSink:
-    """Collects the metrics of the current trial; components and collectors put flat name -> value."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, Any] = {}
-
-    def put(self, name: str, value: Any) -> None:
-        self._values[name] = value
-
-    def update(self, values: dict[str, Any]) -> None:
-        self._values.update(values)
-
-    def take(self) -> dict[str, Any]:
-        out, self._values = self._values, {}
-        return out
 
 
 @dataclass
@@ -35,7 +18,6 @@ class RunContext:
     seed: int = 0
     clock: Callable[[], float] = time.monotonic
     stop: threading.Event = field(default_factory=threading.Event)
-    sink: MetricsSink = field(default_factory=MetricsSink)
     progress: Callable[[str], None] = lambda line: None
     rng: np.random.Generator = field(init=False)
 

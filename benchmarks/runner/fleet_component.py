@@ -16,6 +16,8 @@ import psutil
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
+from common.errors import ResourceError
+from common.manifest import CameraManifest
 from common.netguard import free_port
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,12 @@ class FleetComponent(Component):
     @property
     def cameras(self) -> list:
         return list(self.fleet.cameras) if self.fleet is not None else []
+
+    def manifest(self) -> CameraManifest:
+        """The running fleet's camera manifest (what the stack reads)."""
+        if self.fleet is None:
+            raise ResourceError("the camera fleet is not started", where="run: cameras")
+        return self.fleet.manifest()
 
     def apply(self, load: StepLoad, ctx: RunContext) -> None:
         self.online = [c.id for c in self.cameras[:load.cameras]]

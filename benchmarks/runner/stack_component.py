@@ -81,10 +81,10 @@ class StackComponent(Component):
         key = (load.cameras, load.sampling_fps)
         if key == self.current:
             return
-        from analytics.ingest.camera import from_fleet
+        from analytics.ingest.camera import from_manifest
         from analytics.ingest.stack import Stack
         self._stop_stack()
-        cams = from_fleet(self.fleet.cameras[:load.cameras])
+        cams = from_manifest(self.fleet.manifest())[:load.cameras]
         self.online = [c.id for c in cams]
         self._step += 1
         self.stack = Stack(self._config_for(load.sampling_fps), cams, ctx.run_dir / "stack" / f"step-{self._step}",

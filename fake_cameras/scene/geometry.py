@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The background bands and the analytic regions (counting line, no-parking zone, flood and garbage
+# regions) are shared with the stack's rules; they are re-exported here for the drawing code.
+from common.scene_geometry import (  # noqa: F401
+    COUNTING_LINE, FAR_PAVEMENT_TOP, FLOOD_REGION, GARBAGE_REGION, NO_PARKING_ZONE, ROAD_BOTTOM, ROAD_TOP,
+    SKY_BOTTOM, rule_geometry,
+)
+
 
 @dataclass(frozen=True)
 class Lane:
@@ -29,20 +36,6 @@ LANES: tuple[Lane, ...] = (
 SHOULDER = Lane("shoulder", 0.905, 1.04, +1, 0.44)
 NEAR_PAVEMENT = Lane("near_pavement", 0.975, 1.08, +1, 0.10)
 
-# Bands of the static background.
-SKY_BOTTOM = 0.20
-FAR_PAVEMENT_TOP = 0.355
-ROAD_TOP = 0.41
-ROAD_BOTTOM = 0.925          # the kerb of the near pavement
-
-COUNTING_LINE: tuple[tuple[float, float], tuple[float, float]] = ((0.5, FAR_PAVEMENT_TOP), (0.5, 1.0))
-"""Vertical virtual line: an object crosses it when the centre of its box passes x = 0.5."""
-NO_PARKING_ZONE: tuple[float, float, float, float] = (0.58, 0.865, 0.92, ROAD_BOTTOM)
-"""(x1, y1, x2, y2): the marked shoulder; a vehicle whose bottom centre stays inside it is parked."""
-FLOOD_REGION: tuple[float, float, float, float] = (0.0, ROAD_TOP, 1.0, 1.0)
-"""(x1, y1, x2, y2): water spreads upward from the bottom; level = covered fraction of this height."""
-GARBAGE_REGION: tuple[float, float, float, float] = (0.05, 0.905, 0.20, 1.0)
-"""(x1, y1, x2, y2): where the garbage pile lies on the near pavement."""
 
 # Object sizes (length, height) in frame heights at scale 1, before per-object variation.
 SIZES: dict[str, tuple[float, float]] = {
@@ -58,10 +51,7 @@ def as_dict() -> dict:
     """The geometry as written into ground-truth files."""
     return {
         "coordinates": "normalised: x in [0,1] left to right, y in [0,1] top to bottom",
-        "counting_line": [list(p) for p in COUNTING_LINE],
-        "no_parking_zone": list(NO_PARKING_ZONE),
-        "flood_region": list(FLOOD_REGION),
-        "garbage_region": list(GARBAGE_REGION),
+        **rule_geometry(),
         "road": [0.0, ROAD_TOP, 1.0, ROAD_BOTTOM],
         "lanes": [{"name": ln.name, "baseline": ln.baseline, "direction": "left_to_right" if ln.direction > 0
                    else "right_to_left"} for ln in LANES],

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from analytics.config import StackConfig
-from analytics.ingest.camera import from_fleet
+from analytics.ingest.camera import from_manifest
 from analytics.ingest.stack import Stack
 from common.netguard import free_port
 from common.resultmeta import stamp, write_json_atomic
@@ -49,7 +49,7 @@ def bench_fleet(tmp_path_factory):
 
 
 def test_cameras_per_core_at_1fps_vs_naive_baseline(bench_fleet, tmp_path):
-    cams = from_fleet(bench_fleet.cameras)
+    cams = from_manifest(bench_fleet.manifest())
     window, warmup = 20.0, 10.0
     # the naive baseline, in its own process (it measures its own CPU over the window)
     out = subprocess.run([sys.executable, str(Path(__file__).with_name("naive_baseline.py")), "--weights",
@@ -96,7 +96,7 @@ def test_detector_overhead_latency_table_and_measured_costs(tmp_path):
     from analytics.costs import decode_costs, decoded_sample, detector_costs
     from analytics.detect.exports import export
     from fake_cameras.footage import generate_clip
-    from fake_cameras.profiles import PROFILES
+    from common.profiles import PROFILES
     from fake_cameras.scene import SceneSpec
     clip, _ = smoke_clip("atcs")
     frames = decoded_sample(clip.path, 8)

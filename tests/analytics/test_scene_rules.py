@@ -12,7 +12,7 @@ from analytics.rules import build_rules
 from analytics.rules.scene_state import flood_level, garbage_score, too_dark
 from fake_cameras.footage import generate_clip
 from fake_cameras.groundtruth import load_ground_truth
-from fake_cameras.profiles import PROFILES
+from common.profiles import PROFILES
 from fake_cameras.scene import FloodSpec, GarbageSpec, SceneSpec
 from tests.analytics.helpers import CACHE
 

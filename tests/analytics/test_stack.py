@@ -16,7 +16,7 @@ import pytest
 
 from analytics.accuracy import count_accuracy, merge_counts, parking_accuracy
 from analytics.config import StackConfig
-from analytics.ingest.camera import StackCamera, from_fleet
+from analytics.ingest.camera import StackCamera, from_manifest
 from analytics.ingest.stack import Stack
 from analytics.store import open_store
 from benchmarks.scenario import load_scenario
@@ -83,7 +83,7 @@ def loop_keys(store, cam_id: str, loop: int = 0) -> set[str]:
 
 
 def test_counts_per_class_within_10pct_and_parking_dwell_within_2s(fleet, tmp_path):
-    cams = [c for c in from_fleet(fleet.cameras) if c.camera_class in ("atcs", "rt")]
+    cams = [c for c in from_manifest(fleet.manifest()) if c.camera_class in ("atcs", "rt")]
     dsn = f"sqlite:///{tmp_path / 'events.db'}"
     with Stack(stack_config(dsn), cams, tmp_path / "run") as stack:
         stack.start()
@@ -127,7 +127,7 @@ def _pids_alive(pid: int) -> bool:
 
 
 def test_killed_worker_restarts_with_no_event_lost_or_duplicated(fleet, tmp_path):
-    cams = [c for c in from_fleet(fleet.cameras) if c.id in ("atcs-0001", "rt-0001")]
+    cams = [c for c in from_manifest(fleet.manifest()) if c.id in ("atcs-0001", "rt-0001")]
     # reference: an uninterrupted run over loop 0 (batch 1: detections do not depend on batching)
     ref_dsn = f"sqlite:///{tmp_path / 'ref.db'}"
     with Stack(stack_config(ref_dsn, batch=1), cams, tmp_path / "ref") as stack:
@@ -168,7 +168,7 @@ def test_killed_worker_restarts_with_no_event_lost_or_duplicated(fleet, tmp_path
 
 
 def test_media_server_down_5s_ingest_back_within_10s(fleet, tmp_path):
-    cams = [c for c in from_fleet(fleet.cameras) if c.id == "rt-0001"]
+    cams = [c for c in from_manifest(fleet.manifest()) if c.id == "rt-0001"]
     with Stack(stack_config(f"sqlite:///{tmp_path / 'e.db'}"), cams, tmp_path / "run") as stack:
         stack.start()
         s = stack.wait_ready(timeout=60)
@@ -192,7 +192,7 @@ def test_media_server_down_5s_ingest_back_within_10s(fleet, tmp_path):
 
 
 def test_unreachable_camera_is_marked_offline_and_the_others_go_on(fleet, tmp_path):
-    real = [c for c in from_fleet(fleet.cameras) if c.id == "rt-0001"]
+    real = [c for c in from_manifest(fleet.manifest()) if c.id == "rt-0001"]
     ghost = StackCamera(id="ghost-0001", url=f"rtsp://127.0.0.1:{free_port()}/ghost-0001", camera_class="rt",
                         fps=10.0)
     cfg = stack_config(f"sqlite:///{tmp_path / 'e.db'}",

@@ -14,7 +14,7 @@ from benchmarks.runner.accuracy import (MARGIN_S, camera_counts, estimate_offset
                                         trial_metrics)
 from fake_cameras.footage import generate_clip
 from fake_cameras.groundtruth import load_ground_truth
-from fake_cameras.profiles import CameraProfile
+from common.profiles import CameraProfile
 from fake_cameras.scene import SceneSpec
 
 FPS = 10.0

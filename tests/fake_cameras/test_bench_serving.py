@@ -30,7 +30,7 @@ from common.resultmeta import stamp, write_json_atomic
 from fake_cameras.backends.base import ServedCamera, fetch_paths, readers_count
 from fake_cameras.backends.embedded import EmbeddedBackend
 from fake_cameras.footage import generate_clip
-from fake_cameras.profiles import PROFILES
+from common.profiles import PROFILES
 from fake_cameras.scene.spec import SceneSpec
 from tests.fake_cameras.fleet_helpers import CACHE, REPO
 

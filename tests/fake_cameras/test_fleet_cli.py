@@ -7,12 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
 
 from benchmarks.cli import main
 from fake_cameras.fleet import stop_fleet
+from common.manifest import MANIFEST_FILE, read_manifest
 from common.netguard import free_port
 from tests.fake_cameras.fleet_helpers import CACHE, REPO, alive, fleet_dict, records_of, rt_class, write_scenario
 
@@ -58,7 +60,7 @@ def test_unknown_profile_name_and_impairment_target(tmp_path, capsys):
     cams["classes"][0]["profile"] = "rt-999p"
     assert cli("validate", str(scenario_with(tmp_path, cams))) == 2
     err = capsys.readouterr().err
-    assert "unknown profile 'rt-999p'" in err
+    assert "unknown camera profile 'rt-999p'" in err
     cams["classes"][0]["profile"] = "rt-360p10"
     assert cli("validate", str(scenario_with(tmp_path, cams))) == 2
     assert "impairments[0].target 'rt-0009' matches no camera" in capsys.readouterr().err
@@ -139,6 +141,9 @@ def _up_status_down(tb, path, state):
     assert up.returncode == 0, up.stderr + up.stdout
     assert "2 cameras up in the background" in up.stdout and "rtsp://127.0.0.1:" in up.stdout
     info = json.loads((state / "cameras.json").read_text())
+    manifest = read_manifest(state / MANIFEST_FILE)        # the contract the stack reads
+    assert manifest.ids() == ["rt-0001", "rt-0002"] and manifest.api_url == info["api_url"]
+    assert all(c.url.endswith("/" + c.id) and c.clip_frames and Path(c.clip).is_file() for c in manifest.cameras)
     recorded = [(r["pid"], r["create_time"]) for r in json.loads((state / "cameras-procs.json").read_text())]
     owner = records_of([info["owner_pid"]])
     assert alive(recorded + owner)
@@ -155,7 +160,7 @@ def _up_status_down(tb, path, state):
     while alive(recorded + owner) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert alive(recorded + owner) == []
-    assert not (state / "cameras.json").exists()
+    assert not (state / "cameras.json").exists() and not (state / MANIFEST_FILE).exists()
 
 
 def test_scenarios_in_repo_validate():

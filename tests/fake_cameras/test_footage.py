@@ -10,7 +10,7 @@ import pytest
 
 from fake_cameras.footage import clip_paths, generate_clip
 from fake_cameras.groundtruth import load_ground_truth
-from fake_cameras.profiles import CameraProfile
+from common.profiles import CameraProfile
 from fake_cameras.scene import CLASSES, ParkingSpec, SceneSpec
 
 PROFILE = CameraProfile(width=384, height=216, fps=10, bitrate_kbps=600, gop=10, codec="h264")

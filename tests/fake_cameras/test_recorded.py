@@ -10,7 +10,7 @@ import pytest
 
 from common.errors import InputError
 from fake_cameras.footage import generate_clip
-from fake_cameras.profiles import CameraProfile
+from common.profiles import CameraProfile
 from fake_cameras.recorded import normalise_recorded, probe
 from fake_cameras.scene import SceneSpec
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from fake_cameras.groundtruth import GroundTruth, GroundTruthBuilder
-from fake_cameras.profiles import PROFILES, CameraProfile
+from common.profiles import PROFILES, CameraProfile
 from fake_cameras.scene import (CLASSES, FloodSpec, GarbageSpec, ParkingSpec, Scene, SceneSpec, frame_count,
                                 render_frames)
 from fake_cameras.scene import geometry as geo

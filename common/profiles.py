@@ -1,4 +1,4 @@
-"""Camera encoding profiles: resolution, frame rate, bitrate, GOP and codec of one kind of camera.
+"""Camera encoding profiles (shared by the camera farm, the stack and the simulator): resolution, frame rate, bitrate, GOP and codec of one kind of camera.
 
 The named profiles approximate the cameras of a city CCTV system such as Semarang's: cheap
 neighbourhood (RT) cameras at low resolution and frame rate, traffic-control (ATCS) cameras on
@@ -61,9 +61,14 @@ PROFILES: dict[str, CameraProfile] = {
 }
 
 
+class UnknownProfileError(ValueError):
+    """A profile name that is not in ``PROFILES``; the message lists the known names."""
+
+
 def get_profile(name: str) -> CameraProfile:
-    """The named profile, or a KeyError listing the known names."""
+    """The named profile; an ``UnknownProfileError`` (a ValueError, so pydantic reports it at its YAML
+    path) that lists the known names otherwise. The one lookup of a profile by name."""
     try:
         return PROFILES[name]
     except KeyError:
-        raise KeyError(f"unknown camera profile {name!r}; known: {', '.join(sorted(PROFILES))}") from None
+        raise UnknownProfileError(f"unknown camera profile {name!r}; known: {', '.join(sorted(PROFILES))}") from None

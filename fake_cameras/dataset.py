@@ -1,12 +1,12 @@
-"""``tilikbench model dataset``: a YOLO-format dataset from generated street scenes.
+"""A YOLO-format detector dataset from generated street scenes (``tilikbench model dataset``).
 
-Frames come from encoded clips (``fake_cameras.footage.generate_clip``) decoded again, so the
+Frames come from encoded clips (``footage.generate_clip``) decoded again, so the
 compression artefacts match what the stack sees from the cameras; labels come from the clips' ground
 truth. Scenes vary (seed, traffic density, class mix with more buses and trucks than real traffic so
 every class is learnt, parking, night, rain, flood, garbage) and frame sizes vary over the camera
 profiles. The validation set uses scene seeds disjoint from the training set's.
 
-Layout: DIR/images/{train,val}/*.jpg, DIR/labels/{train,val}/*.txt, DIR/data.yaml, DIR/dataset.json.
+Layout: see ``common.yolo_dataset``.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import cv2
 import numpy as np
 
 from common.errors import InputError
+from common.yolo_dataset import CLASSES, data_yaml
 
 log = logging.getLogger(__name__)
 
-CLASSES = ("car", "motorcycle", "bus", "truck", "person")
 # (width, height, fps, bitrate kbit/s at that fps, gop): the camera profiles' sizes, fewer frames per second
 SIZES = [(320, 240, 10, 256, 10), (640, 360, 10, 384, 20), (854, 480, 10, 512, 20), (1280, 720, 15, 1536, 30)]
 CLIP_S = 30.0
@@ -51,7 +51,7 @@ def scene_for(seed: int):
 
 
 def _profile(size):
-    from fake_cameras.profiles import CameraProfile
+    from common.profiles import CameraProfile
     w, h, fps, kbps, gop = size
     return CameraProfile(width=w, height=h, fps=fps, bitrate_kbps=kbps, gop=gop, codec="h264")
 
@@ -135,7 +135,3 @@ def build_dataset(out: Path, images: int, imgsz: int, seed: int, val_share: floa
     summary["bytes"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return summary
 
-
-def data_yaml(root: Path) -> str:
-    names = "\n".join(f"  {i}: {c}" for i, c in enumerate(CLASSES))
-    return f"path: {Path(root).resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}\n"
