@@ -132,7 +132,7 @@ def _check_version(data: Any, where: str) -> None:
     version = data.get("schema_version")
     if version != CALIBRATION_SCHEMA_VERSION:
         raise InputError(f"calibration schema_version is {version!r}; this tilikbench reads version "
-                         f"{CALIBRATION_SCHEMA_VERSION} (re-measure with `python -m simulator.measure_reference` "
+                         f"{CALIBRATION_SCHEMA_VERSION} (re-measure with `tilikbench reference` "
                          f"or re-export from a run)", where=where)
 
 

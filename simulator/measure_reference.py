@@ -175,7 +175,7 @@ def measure(repeats: int = 5) -> dict[str, Any]:
         **stamp("calibration", CALIBRATION_SCHEMA_VERSION),
         "label": "reference calibration measured on this machine (2-core development host), one core per "
                  "cost; replace with costs measured by tilikbench runs on the target hardware",
-        "source": "python -m simulator.measure_reference",
+        "source": "tilikbench reference",
         "decode_ms": decode,
         "detector_ms": detector,
         "portal_ms": [{"endpoint": k, "ms_per_request": v,

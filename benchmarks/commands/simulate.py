@@ -18,23 +18,16 @@ RESULT_SCHEMA_VERSION = 1
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="simulate a scenario's peak hour on its hardware set")
-    p.add_argument("scenario", nargs="?", help="scenario YAML with a simulation.hardware section")
+    p.add_argument("scenario", help="scenario YAML with a simulation.hardware section")
     p.add_argument("--calibration", help="calibration JSON (default: scenario's, else the reference)")
     p.add_argument("--hour", type=int, help="hour of day to simulate (default: the viewer peak)")
     p.add_argument("--fine", action="store_true", help="event-by-event SimPy model (small scenarios only)")
     p.add_argument("--no-plot", action="store_true", help="skip the knee search and sensitivity plot")
     p.add_argument("--out", default="results", help="folder for the JSON result and plot")
-    p.add_argument("--measure-reference", action="store_true",
-                   help="measure the reference calibration on this machine and exit")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.measure_reference:
-        from simulator.measure_reference import main as measure_main
-        return measure_main([])
-    if not args.scenario:
-        raise SystemExit("tilikbench simulate: a SCENARIO is needed (or --measure-reference)")
     scenario = load_scenario(args.scenario)
     sim = scenario.simulation
     cal = load_calibration(args.calibration or (sim.calibration if sim else None))

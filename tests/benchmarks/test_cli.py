@@ -22,3 +22,16 @@ def test_validate_missing_file_is_a_clear_error(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert "nope.yaml: no such file" in out.stderr
+
+
+def test_version_names_the_package_version_and_the_commit():
+    out = subprocess.run([sys.executable, "-m", "benchmarks.cli", "--version"], capture_output=True, text=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert out.returncode == 0
+    assert out.stdout.startswith("tilikbench 0.") and f"commit {head[:12]}" in out.stdout
+
+
+def test_every_command_exits_with_the_input_error_code_on_a_missing_argument():
+    for cmd in (["simulate"], ["size"], ["validate"], ["report"]):
+        out = subprocess.run([sys.executable, "-m", "benchmarks.cli", *cmd], capture_output=True, text=True)
+        assert out.returncode == 2 and "required" in out.stderr, (cmd, out.stderr)
