@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--garbage", action="store_true", help="a garbage pile appears on the pavement")
     g.add_argument("--parking", type=float, default=None, metavar="DWELL_S", nargs="?", const=10.0,
                    help="a car stops in the no-parking zone for DWELL_S seconds (default 10)")
-    g.add_argument("--out", default="cache", help="cache folder; clips go to OUT/footage (default cache)")
+    g.add_argument("--cache-dir", type=Path, default=Path("cache"),
+                   help="footage cache; clips go to CACHE_DIR/footage (default cache)")
     g.set_defaults(func=run_generate)
 
     n = fsub.add_parser("normalise", help="bring a recorded video file to a camera profile",
@@ -43,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "transcode it to a camera profile (cached by content hash + profile).")
     n.add_argument("file", help="video file (any format ffmpeg reads)")
     n.add_argument("--profile", required=True, help=f"camera profile: {', '.join(PROFILES)}")
-    n.add_argument("--out", default="cache", help="cache folder; clips go to OUT/footage (default cache)")
+    n.add_argument("--cache-dir", type=Path, default=Path("cache"),
+                   help="footage cache; clips go to CACHE_DIR/footage (default cache)")
     n.set_defaults(func=run_normalise)
 
 
@@ -102,7 +104,7 @@ def run_generate(args: argparse.Namespace) -> int:
             if done == total:
                 print(file=sys.stderr)
 
-    clip = generate_clip(spec, profile, Path(args.out), progress=progress)
+    clip = generate_clip(spec, profile, args.cache_dir, progress=progress)
     print(f"clip: {clip.path}")
     print(f"ground truth: {clip.ground_truth}")
     print(f"{clip.frames} frames at {profile.describe()} in {time.perf_counter() - t0:.1f} s")
@@ -111,7 +113,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_normalise(args: argparse.Namespace) -> int:
     profile = _profile(args.profile)
-    clip = normalise_recorded(Path(args.file), profile, Path(args.out))
+    clip = normalise_recorded(Path(args.file), profile, args.cache_dir)
     print(f"clip: {clip.path}")
     print(f"{clip.frames} frames at {profile.describe()}")
     return 0

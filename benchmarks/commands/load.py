@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shape", choices=["constant", "step", "diurnal", "spike"], help="load curve (default: load.shape)")
     p.add_argument("--users", type=int, help=f"users of a constant run, or peak/spike users (max {MAX_USERS})")
     p.add_argument("--spawn-rate", type=float, help="users started per second")
-    p.add_argument("--run-time", type=float, metavar="S", help=f"hard stop after S seconds (max {MAX_RUN_TIME_S})")
+    p.add_argument("--duration", type=float, metavar="S", help=f"hard stop after S seconds (max {MAX_RUN_TIME_S})")
     p.add_argument("--max-requests", type=int, metavar="M", help=f"hard stop after M requests (max {MAX_REQUESTS})")
     p.add_argument("--workers", type=int, default=0, help="Locust worker processes (0: one local process)")
     p.add_argument("--out", type=Path, help="results directory (default: results/load-SHAPE-TIMESTAMP)")
@@ -60,8 +60,8 @@ def build_config(args: argparse.Namespace) -> tuple[str, LoadConfig]:
         upd["shape"] = args.shape
     users = _bounded("--users", args.users, 1, MAX_USERS)
     rate = _bounded("--spawn-rate", args.spawn_rate, 0.01, 1000)
-    if _bounded("--run-time", args.run_time, 1, MAX_RUN_TIME_S) is not None:
-        upd["run_time_s"] = args.run_time
+    if _bounded("--duration", args.duration, 1, MAX_RUN_TIME_S) is not None:
+        upd["run_time_s"] = args.duration
     if _bounded("--max-requests", args.max_requests, 1, MAX_REQUESTS) is not None:
         upd["max_requests"] = args.max_requests
     _bounded("--workers", args.workers, 0, 64)

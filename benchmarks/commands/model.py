@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--imgsz", type=int, default=320, help="longest side of the stored jpgs, default 320")
     d.add_argument("--val-share", type=float, default=0.2, help="share of frames held out, default 0.2")
     d.add_argument("--seed", type=int, default=0, help="base seed of the scenes, default 0")
-    d.add_argument("--cache", default="cache", help="footage cache folder, default cache/")
+    d.add_argument("--cache-dir", type=Path, default=Path("cache"), help="footage cache (default: cache)")
     d.set_defaults(func=run_dataset)
 
     t = msub.add_parser("train", help="train yolov8n from its yaml (no pretrained weights); writes the model card")
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--epochs", type=int, required=True, help="epochs it was trained for")
     c.add_argument("--batch", type=int, default=16)
     c.add_argument("--trained-on", default="cpu", help="where it was trained, for the card (e.g. 'cuda H100')")
-    c.add_argument("--train-s", type=float, default=0.0, help="training time in seconds, for the card")
+    c.add_argument("--train-seconds", type=float, default=0.0, help="training time in seconds, for the card")
     c.add_argument("--card", default="models/MODEL_CARD.md")
     c.set_defaults(func=run_card)
 
@@ -77,7 +77,7 @@ def run_dataset(args: argparse.Namespace) -> int:
 
     def progress(split, done, n):
         print(f"  {split}: {done}/{n} frames", file=sys.stderr)
-    s = build_dataset(Path(args.out), args.images, args.imgsz, args.seed, args.val_share, Path(args.cache), progress)
+    s = build_dataset(Path(args.out), args.images, args.imgsz, args.seed, args.val_share, args.cache_dir, progress)
     print(f"dataset {args.out}: {s['images']['train']} train + {s['images']['val']} val frames, "
           f"{s['bytes'] / 1e6:.1f} MB")
     for split in ("train", "val"):
@@ -123,7 +123,8 @@ def run_card(args: argparse.Namespace) -> int:
     m = evaluate(w, data, args.imgsz, "cpu")
     summary = json.loads((data / "dataset.json").read_text()) if (data / "dataset.json").is_file() else {}
     facts = {"weights": str(args.weights), "arch": "yolov8n.yaml", "epochs": args.epochs, "imgsz": args.imgsz,
-             "batch": args.batch, "device": args.trained_on, "train_s": round(args.train_s, 1), "dataset": summary, **m}
+             "batch": args.batch, "device": args.trained_on, "train_s": round(args.train_seconds, 1),
+             "dataset": summary, **m}
     imgs = summary.get("images", {})
     cmd = (f"tilikbench model dataset --out {args.data} --images {imgs.get('train', 0) + imgs.get('val', 0)} "
            f"--imgsz {summary.get('imgsz', args.imgsz)} --seed {summary.get('seed', 0)}\n"

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     u.add_argument("--rtsp-port", type=int, help="override cameras.rtsp_port")
     u.add_argument("--free-ports", action="store_true",
                    help="with --with-cameras: serve the cameras on free loopback ports instead of the scenario's")
-    u.add_argument("--cache", default="cache", help="footage cache, default cache/")
+    u.add_argument("--cache-dir", type=Path, default=Path("cache"), help="footage cache (default: cache)")
     u.add_argument("--every", type=float, default=5.0, help="print a summary every N seconds, default 5")
     u.set_defaults(func=run_up)
     s = ssub.add_parser("stats", help="print the stats snapshot of a running or finished stack")
@@ -73,7 +73,7 @@ def run_up(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as es:
         if args.with_cameras:
             from fake_cameras.fleet import Fleet
-            fleet = es.enter_context(Fleet(fleet_cfg, seed=sc.seed, cache_dir=Path(args.cache)))
+            fleet = es.enter_context(Fleet(fleet_cfg, seed=sc.seed, cache_dir=args.cache_dir))
             print(f"starting {len(fleet.cameras)} cameras ...")
             fleet.start()
             cams = from_manifest(fleet.manifest())

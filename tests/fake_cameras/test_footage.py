@@ -136,7 +136,7 @@ def test_interrupted_generation_leaves_nothing(tmp_path):
 def test_cli_generate_prints_paths(tmp_path, capsys):
     from benchmarks.cli import main
     rc = main(["footage", "generate", "--profile", "test-240p10", "--duration", "3", "--seed", "4",
-               "--class-mix", "car=1,motorcycle=3", "--out", str(tmp_path)])
+               "--class-mix", "car=1,motorcycle=3", "--cache-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert rc == 0
     lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
@@ -144,5 +144,5 @@ def test_cli_generate_prints_paths(tmp_path, capsys):
     assert lines["clip"].endswith(".mp4") and gt.frames == 30 and (gt.width, gt.height) == (320, 240)
     assert gt.spec["class_mix"]["motorcycle"] == pytest.approx(0.75)
     rc = main(["footage", "generate", "--profile", "test-240p10", "--class-mix", "car=1,becak=2",
-               "--out", str(tmp_path)])
+               "--cache-dir", str(tmp_path)])
     assert rc == 2 and "becak" in capsys.readouterr().err

@@ -124,7 +124,7 @@ def test_cli_normalise_bad_file_exits_2(tmp_path, capsys):
     from benchmarks.cli import main
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 500)
-    rc = main(["footage", "normalise", str(bad), "--profile", "rt-360p10", "--out", str(tmp_path / "cache")])
+    rc = main(["footage", "normalise", str(bad), "--profile", "rt-360p10", "--cache-dir", str(tmp_path / "cache")])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith(f"error: {bad}: ")
     assert listing(tmp_path / "cache") == []

@@ -81,7 +81,7 @@ def test_target_guard_refuses_non_loopback_without_flag(capsys, tilikbench_cli):
             check_target(url)
     assert check_target("http://127.0.0.1:8080") == "127.0.0.1" and check_target("http://[::1]:1") == "::1"
     assert check_target("http://192.0.2.10:8080", i_own_it=True) == "192.0.2.10"   # allowed, nothing sent
-    code = tilikbench_cli("load", "--url", "http://192.0.2.10:8080", "--run-time", "5")
+    code = tilikbench_cli("load", "--url", "http://192.0.2.10:8080", "--duration", "5")
     out, err = capsys.readouterr()
     assert code == 2 and out.startswith("target: http://192.0.2.10:8080")
     assert "refusing" in err and "--i-own-this-target" in err
