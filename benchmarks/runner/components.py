@@ -26,7 +26,8 @@ def _children() -> set[int]:
 
 
 class Component:
-    """Base adapter. Subclasses implement ``_start``, ``apply``, ``measure`` and ``_stop``."""
+    """Base adapter. Subclasses implement ``_start`` and ``_stop``; every other hook is declared here
+    with a default that does nothing, so the runner calls each hook on every component without probing."""
 
     name = "component"
 
@@ -74,8 +75,16 @@ class Component:
     def begin_trial(self, ctx: RunContext) -> None:
         """Called at the start of each measured trial."""
 
+    def set_trial_duration(self, seconds: float) -> None:
+        """The length of each measured trial of the coming step (before its first trial)."""
+
     def measure(self, ctx: RunContext, duration_s: float) -> dict[str, Any]:
         """Metrics of the trial that just ended."""
+        return {}
+
+    def measured_costs(self) -> dict[str, Any]:
+        """Costs this part measured over the whole run, in the simulator's calibration shape (lists under
+        ``decode_ms``, ``detector_ms``, ``portal_ms``, ...); merged into the run's ``measured_costs``."""
         return {}
 
     def _stop(self) -> None:

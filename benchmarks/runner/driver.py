@@ -154,7 +154,7 @@ class ScenarioRun:
             interrupted = ctx.stop.is_set()
             costs: dict[str, Any] = {}
             for c in self.components:
-                costs.update(getattr(c, "measured_costs", dict)())
+                costs.update(c.measured_costs())
             try:                         # the stack's CPU costs fitted over the trials (simulator.runcal)
                 from benchmarks.runner.modelcheck import run_costs
                 fitted = run_costs(self.data, self.scenario) or {}
@@ -191,8 +191,7 @@ class ScenarioRun:
         ctx.sleep(run.warmup_s)
         stats = ProcStats(ctx.clock)
         for c in self.components:
-            if hasattr(c, "set_trial_duration"):
-                c.set_trial_duration(run.step_duration_s)
+            c.set_trial_duration(run.step_duration_s)
         for t in range(run.trials):
             if ctx.stop.is_set():
                 break
