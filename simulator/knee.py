@@ -1,6 +1,6 @@
 """The knee: how far one axis of load (cameras, analytic fps, viewers) can grow before an SLO breaks.
 
-``find_knee`` bisects a multiplier of the scenario's load on one axis; ``predict_knee`` answers the
+``simulated_knee`` bisects a multiplier of the scenario's load on one axis; ``predict_knee`` answers the
 question a stepped run asks: at which of these steps will the SLOs first break?
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ def probe_window(w):
     return replace(w, duration_s=PROBE_S, viewers=w.viewers[start:start + minutes])
 
 
-def find_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None, *,
+def simulated_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None, *,
               axis: str = "cameras", rng: np.random.Generator | None = None, hi: float = 64.0,
               tol: float = 0.02) -> float | None:
     """Largest multiplier of ``axis`` at which every SLO holds (None: the SLOs fail at x0.01 already).

@@ -9,7 +9,7 @@ import numpy as np
 from benchmarks.scenario import load_scenario
 from common.resultmeta import stamp, write_json_atomic
 from simulator.calibration import load_calibration
-from simulator.knee import find_knee
+from simulator.knee import simulated_knee
 from simulator.model import simulate
 from simulator.plots import plot_sensitivity, sensitivity
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     print("SLOs: " + ("all met" if r.slo_ok else "; ".join(r.slo_violations)))
     out = {**stamp("simulation", RESULT_SCHEMA_VERSION), "scenario": scenario.name, "result": r.to_dict()}
     if not args.no_plot:
-        knee = find_knee(scenario, cal, axis="cameras", tol=0.05)
+        knee = simulated_knee(scenario, cal, axis="cameras", tol=0.05)
         print(f"knee (cameras): x{knee:.2f} of the scenario's cameras" if knee else "knee: below x0.01")
         curves = sensitivity(scenario, cal, seed=scenario.seed)
         path = plot_sensitivity(curves, Path(args.out) / f"{scenario.name}-sensitivity.png",

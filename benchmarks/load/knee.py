@@ -1,7 +1,7 @@
 """The knee of a step run: the user count at which p95 response time first crosses the SLO.
 
 Reusable by any runner: build ``StepStat`` rows (from Locust's history CSV with
-``steps_from_history``, or from any other measurement) and call ``find_knee``.
+``steps_from_history``, or from any other measurement) and call ``users_knee``.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Knee:
                            "requests": s.requests, "failures": s.failures} for s in self.steps]}
 
 
-def find_knee(steps: Iterable[StepStat], slo_p95_ms: float, *, max_fail_ratio: float | None = None) -> Knee:
+def users_knee(steps: Iterable[StepStat], slo_p95_ms: float, *, max_fail_ratio: float | None = None) -> Knee:
     """First step (in increasing users) with p95 > ``slo_p95_ms`` (or failure ratio > ``max_fail_ratio``)."""
     if slo_p95_ms <= 0:
         raise ValueError(f"slo_p95_ms must be > 0, got {slo_p95_ms}")

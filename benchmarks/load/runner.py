@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from benchmarks.load.config import MAX_RUN_TIME_S, LoadConfig
-from benchmarks.load.knee import Knee, find_knee, steps_from_history
+from benchmarks.load.knee import Knee, users_knee, steps_from_history
 from benchmarks.load.settings import CONFIG_ENV
 from benchmarks.load.shapes import shape_duration
 from common.errors import ResourceError
@@ -184,6 +184,6 @@ def run_load(url: str, cfg: LoadConfig, out_dir: Path, *, workers: int = 0, i_ow
                   generator_cpu_s=meter.total, generator_peak_cores=meter.peak_cores)
     hist = Path(f"{prefix}_stats_history.csv")
     if cfg.shape == "step" and hist.exists():
-        run.knee = find_knee(steps_from_history(hist), cfg.slo_p95_ms, max_fail_ratio=cfg.knee_max_fail_ratio)
+        run.knee = users_knee(steps_from_history(hist), cfg.slo_p95_ms, max_fail_ratio=cfg.knee_max_fail_ratio)
     write_json_atomic(out_dir / "load-summary.json", run.summary())
     return run

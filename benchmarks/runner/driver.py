@@ -16,7 +16,7 @@ from benchmarks.results import new_results, write_results
 from benchmarks.runconfig import RunConfig, StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
-from benchmarks.runner.knee import check_slos, find_knee, step_verdict
+from benchmarks.runner.knee import check_slos, measured_knee, step_verdict
 from benchmarks.runner.procstats import ProcStats
 from benchmarks.runner.wiring import build_components
 from common.errors import InputError
@@ -134,7 +134,7 @@ class ScenarioRun:
                     break
                 record = self._run_step(step)
                 if record["verdict"]["ok"] is False:
-                    self.data["knee"] = find_knee(self.data["steps"], self.data["axis"])
+                    self.data["knee"] = measured_knee(self.data["steps"], self.data["axis"])
                     k = self.data["knee"]
                     stop_reason = f"knee: {k['binding_slo']} failed at {k['axis']}={k['value']:g}"
                     ctx.progress(f"KNEE at step {step.index + 1}: {self.data['axis']}={k['value']:g}, "

@@ -69,7 +69,7 @@ def knee_record(step: dict[str, Any], axis: str) -> dict[str, Any]:
             "binding_slo": b, "fail_share": v["failed"].get(b), "failed": v["failed"]}
 
 
-def find_knee(steps: list[dict[str, Any]], axis: str) -> dict[str, Any] | None:
+def measured_knee(steps: list[dict[str, Any]], axis: str) -> dict[str, Any] | None:
     """The first failing step's knee record, or None if every step passed."""
     for s in steps:
         if s.get("verdict", {}).get("ok") is False:

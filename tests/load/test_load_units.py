@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from benchmarks.load.config import MAX_USERS, DiurnalShapeConfig, EndpointMapping, LoadConfig, SpikeShapeConfig, StepShapeConfig
-from benchmarks.load.knee import StepStat, find_knee, steps_from_history
+from benchmarks.load.knee import StepStat, users_knee, steps_from_history
 from benchmarks.load.shapes import diurnal_level, diurnal_tick, spike_tick, step_tick
 from benchmarks.yamlpath import validate_file
 from common.errors import InputError
@@ -18,15 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_knee_is_first_step_over_slo():
     steps = [StepStat(10, 40), StepStat(20, 90), StepStat(30, 180), StepStat(40, 260), StepStat(50, 150)]
-    k = find_knee(steps, 200)
+    k = users_knee(steps, 200)
     assert (k.users, k.last_ok_users) == (40, 30)
-    assert find_knee(steps, 300).users is None and find_knee(steps, 300).last_ok_users == 50
-    assert find_knee(steps, 50).users == 20
+    assert users_knee(steps, 300).users is None and users_knee(steps, 300).last_ok_users == 50
+    assert users_knee(steps, 50).users == 20
     failing = [StepStat(10, 40, requests=100), StepStat(20, 45, requests=100, failures=30)]
-    assert find_knee(failing, 200).users is None
-    assert find_knee(failing, 200, max_fail_ratio=0.01).users == 20
+    assert users_knee(failing, 200).users is None
+    assert users_knee(failing, 200, max_fail_ratio=0.01).users == 20
     with pytest.raises(ValueError):
-        find_knee(steps, 0)
+        users_knee(steps, 0)
 
 
 def test_steps_from_locust_history(tmp_path: Path):
@@ -44,7 +44,7 @@ def test_steps_from_locust_history(tmp_path: Path):
     path.write_text("\n".join(lines) + "\n")
     steps = steps_from_history(path)
     assert [(s.users, s.p95_ms, s.requests, s.failures) for s in steps] == [(5, 30, 100, 0), (10, 250, 110, 3)]
-    assert find_knee(steps, 200).users == 10
+    assert users_knee(steps, 200).users == 10
     assert steps_from_history(path, name="snapshot") == []               # one row only
     assert [s.p95_ms for s in steps_from_history(path, name="snapshot", min_rows=1)] == []  # no earlier row
 

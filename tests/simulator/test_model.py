@@ -5,7 +5,7 @@ import pytest
 
 from common.errors import InputError
 from simulator.costs import storage_bytes, ingest_bps
-from simulator.knee import find_knee, predict_knee
+from simulator.knee import simulated_knee, predict_knee
 from simulator.model import simulate
 from simulator.workload import build_workload
 from simulator.config import SimulationConfig
@@ -51,7 +51,7 @@ def test_unknown_hardware_name_is_a_clear_error(small, cal):
 
 
 def test_knee_brackets_the_slo(small, cal):
-    knee = find_knee(small, cal, axis="cameras", tol=0.1)
+    knee = simulated_knee(small, cal, axis="cameras", tol=0.1)
     assert knee is not None and 1.0 < knee < 64
     steps = [62, 124, 248, 496, 992, 1984, 3968, 7936]
     first_bad = predict_knee(cal, "cameras", steps, scenario=small, seed=1)
