@@ -65,7 +65,7 @@ class UltralyticsDetector(_DetectorBase):
 
 class OnnxDetector(_DetectorBase):
     type: Literal["onnx"]
-    weights: str = Field(..., description="ONNX file exported from Ultralytics (tilikbench model export)")
+    weights: str = Field(..., description="ONNX file exported from Ultralytics (tilikbench detector export)")
 
 
 class OpenVinoDetector(_DetectorBase):

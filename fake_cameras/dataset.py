@@ -1,4 +1,4 @@
-"""A YOLO-format detector dataset from generated street scenes (``tilikbench model dataset``).
+"""A YOLO-format detector dataset from generated street scenes (``tilikbench detector dataset``).
 
 Frames come from encoded clips (``footage.generate_clip``) decoded again, so the
 compression artefacts match what the stack sees from the cameras; labels come from the clips' ground

@@ -1,4 +1,4 @@
-"""``tilikbench model train``: yolov8n from its yaml (no pretrained weights) on a generated dataset.
+"""``tilikbench detector train``: yolov8n from its yaml (no pretrained weights) on a generated dataset.
 
 Writes the best weights to ``--out``, evaluates them on the dataset's held-out validation split
 (scene seeds never seen in training), and writes the facts to models/MODEL_CARD.md.
@@ -25,7 +25,7 @@ def _check_dataset(data: Path) -> None:
     for sub in ("images/train", "images/val", "labels/train", "labels/val"):
         if not (data / sub).is_dir():
             raise InputError(f"not a tilikbench dataset: {sub}/ is missing (make one with "
-                             f"`tilikbench model dataset --out {data}`)", where=str(data))
+                             f"`tilikbench detector dataset --out {data}`)", where=str(data))
 
 
 def train(data: Path, epochs: int, imgsz: int, device: str, out: Path, batch: int = 16, workers: int = 2,
@@ -117,8 +117,8 @@ measuring the stack offline, where no COCO-trained weights are available.
 {command}
 ```
 
-`tilikbench model dataset` renders scenes, encodes them with the camera profiles' codec settings,
-decodes them again and writes YOLO labels from the ground truth; `tilikbench model train` trains
+`tilikbench detector dataset` renders scenes, encodes them with the camera profiles' codec settings,
+decodes them again and writes YOLO labels from the ground truth; `tilikbench detector train` trains
 yolov8n from its yaml with Ultralytics (offline: YOLO_OFFLINE=1, private YOLO_CONFIG_DIR) and
 evaluates the best epoch on the held-out split.
 """

@@ -121,13 +121,13 @@ def test_tracker_keeps_identities_in_a_dense_lane_sampled_at_one_fps():
 
 
 def test_model_counts_measures_line_count_accuracy_of_a_clip(tmp_path):
-    """`tilikbench model counts`: the shipped detector, tracker and rule on a whole generated clip."""
+    """`tilikbench detector counts`: the shipped detector, tracker and rule on a whole generated clip."""
     import json
     import subprocess
     import sys
     clip, gt = smoke_clip("atcs")
     out = tmp_path / "counts.json"
-    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "model", "counts", str(clip.path), "--fps", "2,5",
+    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "detector", "counts", str(clip.path), "--fps", "2,5",
                         "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     data = json.loads(out.read_text())
@@ -137,6 +137,6 @@ def test_model_counts_measures_line_count_accuracy_of_a_clip(tmp_path):
     for row in data["rows"]:
         assert row["truth"] == truth > 0
         assert row["accuracy"] >= 0.9, row
-    bad = subprocess.run([sys.executable, "-m", "benchmarks.cli", "model", "counts", str(tmp_path / "none.mp4")],
+    bad = subprocess.run([sys.executable, "-m", "benchmarks.cli", "detector", "counts", str(tmp_path / "none.mp4")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "none.mp4" in bad.stderr and "clip not found" in bad.stderr

@@ -31,7 +31,7 @@ PARK_MIN_S = 5.0
 def fleet(tmp_path_factory):
     from fake_cameras.fleet import Fleet
     if not WEIGHTS.is_file():
-        pytest.fail(f"{WEIGHTS} is missing: build it with `tilikbench model dataset` + `tilikbench model train` "
+        pytest.fail(f"{WEIGHTS} is missing: build it with `tilikbench detector dataset` + `tilikbench detector train` "
                     "(docs/analytics.md)")
     sc = load_scenario(REPO / "scenarios" / "smoke.yaml")
     cfg = sc.cameras.model_copy(update={"rtsp_port": free_port(), "api_port": free_port(), "impairments": []})

@@ -1,4 +1,4 @@
-"""``tilikbench model dataset|train|evaluate|card|export|counts``: the project's own detector for generated
+"""``tilikbench detector dataset|train|evaluate|card|export|counts``: the project's own detector for generated
 footage, and the stack's line counts against ground truth."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from common.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model", help="build the dataset, train, evaluate and export the project's detector")
-    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    p = sub.add_parser("detector", help="build the dataset, train, evaluate and export the project's detector")
+    msub = p.add_subparsers(dest="detector_command", metavar="ACTION", required=True)
 
     d = msub.add_parser("dataset", help="YOLO-format dataset from generated, encoded and decoded footage")
     d.add_argument("--out", required=True, help="output folder (replaced when it exists)")
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=run_dataset)
 
     t = msub.add_parser("train", help="train yolov8n from its yaml (no pretrained weights); writes the model card")
-    t.add_argument("--data", required=True, help="dataset folder made by `model dataset`")
+    t.add_argument("--data", required=True, help="dataset folder made by `detector dataset`")
     t.add_argument("--epochs", type=int, default=60, help="default 60")
     t.add_argument("--imgsz", type=int, default=320, help="default 320")
     t.add_argument("--batch", type=int, default=16, help="default 16")
@@ -91,9 +91,9 @@ def run_train(args: argparse.Namespace) -> int:
         raise InputError("epochs must be >= 1", where="--epochs")
     facts = train(Path(args.data), args.epochs, args.imgsz, args.device, Path(args.out), batch=args.batch,
                   workers=args.workers, amp=args.amp)
-    cmd = (f"tilikbench model dataset --out {args.data} --images {facts['dataset'].get('images', {}).get('train', 0) + facts['dataset'].get('images', {}).get('val', 0)} "
+    cmd = (f"tilikbench detector dataset --out {args.data} --images {facts['dataset'].get('images', {}).get('train', 0) + facts['dataset'].get('images', {}).get('val', 0)} "
            f"--imgsz {facts['dataset'].get('imgsz', args.imgsz)} --seed {facts['dataset'].get('seed', 0)}\n"
-           + "tilikbench model train " + " ".join(shlex.quote(a) for a in
+           + "tilikbench detector train " + " ".join(shlex.quote(a) for a in
                                                   ["--data", args.data, "--epochs", str(args.epochs), "--imgsz",
                                                    str(args.imgsz), "--batch", str(args.batch), "--device",
                                                    args.device, "--out", args.out]))
@@ -126,9 +126,9 @@ def run_card(args: argparse.Namespace) -> int:
              "batch": args.batch, "device": args.trained_on, "train_s": round(args.train_seconds, 1),
              "dataset": summary, **m}
     imgs = summary.get("images", {})
-    cmd = (f"tilikbench model dataset --out {args.data} --images {imgs.get('train', 0) + imgs.get('val', 0)} "
+    cmd = (f"tilikbench detector dataset --out {args.data} --images {imgs.get('train', 0) + imgs.get('val', 0)} "
            f"--imgsz {summary.get('imgsz', args.imgsz)} --seed {summary.get('seed', 0)}\n"
-           f"tilikbench model train --data {args.data} --epochs {args.epochs} --imgsz {args.imgsz} "
+           f"tilikbench detector train --data {args.data} --epochs {args.epochs} --imgsz {args.imgsz} "
            f"--batch {args.batch} --device 0 --out {args.weights}")
     _write_card(facts, cmd, Path(args.card), Path(args.weights))
     print(f"{w}: mAP50 {m['mAP50']:.3f}, mAP50-95 {m['mAP50_95']:.3f} on the held-out split; card {args.card}")
