@@ -48,8 +48,9 @@ class LoadWorkers(StrictModel):
     """A Locust master (web mode, workers attached) the runner steps through Locust's HTTP API."""
 
     master_url: str = Field(..., pattern=r"^https?://", description="the master's web API, e.g. http://HOST:8089")
-    target_url: str = Field(..., pattern=r"^https?://",
-                            description="the portal as the workers reach it (sent as Locust's host)")
+    target_url: str | None = Field(None, pattern=r"^https?://",
+                                   description="the portal as the workers reach it (sent as Locust's host); "
+                                               "None: the run's own portal, at its URL")
     workers: int = Field(1, ge=1, le=1000, description="workers expected to be connected to the master")
 
 

@@ -78,5 +78,10 @@ class Component:
         """Metrics of the trial that just ended."""
         return {}
 
+    def hosts(self) -> list[dict[str, Any]]:
+        """The other hosts this part runs on (name, role, address), for the results' ``hosts``; none
+        for a part that runs here."""
+        return []
+
     def _stop(self) -> None:
         raise NotImplementedError
