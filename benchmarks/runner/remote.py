@@ -11,6 +11,9 @@ Metrics per trial: the fleet's usual ``cameras_ready``, ``stream_loss``, ``fleet
 ``fleet_readers`` over all shards, and per shard ``shard.<name>.cameras_online``,
 ``.cameras_ready``, ``.ready_share``, ``.readers``, ``.mbps``, ``.reachable`` (0 or 1), ``.cpu_pct``
 (its media server's CPU, percent of one core) and ``.rss_mb``.
+
+The footage, and so the ground truth, stays on the shards' hosts: a remote run does not score the
+stack's counting accuracy (the local fleet's runs do).
 """
 from __future__ import annotations
 
@@ -80,18 +83,14 @@ class RemoteFleetComponent(Component):
         return list(self._cameras)
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
-        from analytics.ingest.camera import from_scenario
         from fake_cameras.fleet import Fleet
         cfg = fleet_for(self.config, peak.cameras, free_ports=False)
-        plan = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir).cameras
+        plan = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir).cameras    # no clips: ground truth None
         missing = [c.id for c in plan if c.id not in self._shard_of]
         if missing:
             raise InputError(f"{len(missing)} camera(s) the run needs are served by no shard of the manifest "
                              f"(first: {', '.join(missing[:5])})", where=f"{self.where}: shards")
-        truth = {c.id: c.ground_truth for c in from_scenario(cfg, self.seed, self.cache_dir)}
-        self._cameras = [dataclasses.replace(c, url=self._shard_of[c.id].url(c.id),
-                                             ground_truth=Path(truth[c.id]) if truth.get(c.id) else None)
-                         for c in plan]
+        self._cameras = [dataclasses.replace(c, url=self._shard_of[c.id].url(c.id)) for c in plan]
         needed = {self._shard_of[c.id].name for c in plan}
         samples = self._sample()
         for s in self.manifest.shards:

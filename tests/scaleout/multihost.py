@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,14 @@ from tests.scaleout.netns import StandInHost, StandInHosts
 
 REPO = Path(__file__).resolve().parents[2]
 RTSP_PORT, API_PORT, LOCUST_WEB_PORT, LOCUST_MASTER_PORT = 8554, 9997, 8089, 5557
+
+
+def run_cli(*args: str, timeout: float = 300.0) -> str:
+    """``tilikbench ARGS`` from the repository root (as a user runs it); its output, or a failure with it."""
+    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", *args], cwd=REPO, capture_output=True, text=True,
+                       timeout=timeout, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r.stdout
 
 
 def start_shards(hosts: StandInHosts, shard_hosts: list[StandInHost], scenario_path: Path, work: Path,

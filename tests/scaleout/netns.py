@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,13 +125,17 @@ class StandInHosts:
 
     def close(self) -> None:
         errors = []
-        for p, ctime in reversed(self._procs):
+
+        def stop(entry: tuple[subprocess.Popen, float | None]) -> None:
+            p, ctime = entry
             try:
                 if p.poll() is None:
                     stop_pid(p.pid, ctime, timeout=10)
                 p.wait(timeout=10)
             except Exception as e:          # keep tearing down the rest
                 errors.append(f"pid {p.pid}: {e}")
+        with ThreadPoolExecutor(max_workers=max(1, len(self._procs))) as pool:   # each stops by its own PID
+            list(pool.map(stop, self._procs))
         self._procs.clear()
         for veth in reversed(self._made_veth):
             subprocess.run(["ip", "link", "del", veth], capture_output=True)
