@@ -24,8 +24,8 @@ def validation_errors(objects: dict[str, list[dict[str, Any]]], version: str = K
             try:
                 kubernetes_validate.validate(obj, version, strict=True)
             except kubernetes_validate.ValidationError as e:
-                path = ".".join(str(p) for p in e.caught.absolute_path) or "<root>"
-                errors.append(f"{where}: {path}: {e.caught.message}")
+                path = ".".join(str(p) for p in e.absolute_path) or "<root>"
+                errors.append(f"{where}: {path}: {e.message}")
             except kubernetes_validate.SchemaNotFoundError as e:
                 errors.append(f"{where}: no schema ({e})")
     return errors
