@@ -53,9 +53,10 @@ def run_kubernetes(args: argparse.Namespace) -> int:
     n = sum(len(s.cameras) for s in manifest.shards)
     sizes = sorted(len(s.cameras) for s in manifest.shards)
     stateful = objects["20-cameras.yaml"][1]["spec"]["template"]["spec"]["containers"][0]["resources"]
+    workers = objects["30-locust.yaml"][2]["spec"]["replicas"]
     print(f"{n} cameras on {len(manifest.shards)} fleet pods ({sizes[0]}-{sizes[-1]} each), "
           f"requests {stateful['requests']['cpu']} CPU / {stateful['requests']['memory']} per pod; "
-          f"{manifest.load.workers} Locust worker(s)")
+          f"{workers} Locust worker(s)")
     print(f"validated against Kubernetes {args.kubernetes_version}; wrote {', '.join(objects)} and "
           f"fleet-manifest.json to {args.out}")
     print(f"apply: kubectl apply -f {args.out}")

@@ -26,7 +26,11 @@ from typing import Any
 import yaml
 
 from benchmarks.deploy.manifest import FleetManifest, LoadWorkers, ShardEntry
-from benchmarks.deploy.resources import locust_worker_resources, locust_workers, shard_resources
+from benchmarks.deploy.resources import (
+    locust_worker_resources,
+    locust_workers,
+    shard_resources,
+)
 from benchmarks.load.config import MAX_RUN_TIME_S, LoadConfig
 from common.errors import InputError
 from fake_cameras.fleet import in_shard
@@ -116,9 +120,9 @@ def _camera_objects(scenario, opts: DeployOptions, per_shard: list[list[str]]) -
     biggest = max(per_shard, key=len)
     res = shard_resources(scenario.cameras, set(biggest), opts.readers_per_camera)
     fqdn = f"$(POD_NAME).cameras.{opts.namespace}.svc.cluster.local"
-    command = ["sh", "-c",
-               f'exec tilikbench cameras up {CONFIG_DIR}/scenario.yaml --shard "${{POD_NAME##*-}}/{opts.shards}" '
-               f'--host 0.0.0.0 --advertise-host "$ADVERTISE_HOST" --state-dir /tmp/fleet --cache-dir {CACHE_DIR}']
+    up = (f'exec tilikbench cameras up {CONFIG_DIR}/scenario.yaml --shard "${{POD_NAME##*-}}/{opts.shards}" '
+          f'--host 0.0.0.0 --advertise-host "$ADVERTISE_HOST" --state-dir /tmp/fleet --cache-dir {CACHE_DIR}')
+    command = ["sh", "-c", up]
     vol, mount = _config_volume()
     probe = {"httpGet": {"path": "/v3/paths/list?itemsPerPage=1", "port": "api"}}
     service = {"apiVersion": "v1", "kind": "Service", "metadata": _meta("cameras", opts, "camera-fleet"),

@@ -61,7 +61,7 @@ class FleetManifest(StrictModel):
     load: LoadWorkers | None = Field(None, description="Locust master and workers already running, if any")
 
     @model_validator(mode="after")
-    def _distinct(self) -> "FleetManifest":
+    def _distinct(self) -> FleetManifest:
         seen_names: set[str] = set()
         seen_shards: set[int] = set()
         owner: dict[str, str] = {}

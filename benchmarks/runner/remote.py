@@ -53,7 +53,7 @@ def sample_shard(shard: ShardEntry, clock) -> ShardSample:
     except ResourceError as e:
         log.warning("shard %s did not answer: %s", shard.name, e)
         return ShardSample(None, t=clock())
-    out = ShardSample({i.get("name"): i for i in items}, t=clock())
+    out = ShardSample({str(i.get("name")): i for i in items}, t=clock())
     try:
         proc = get_json(f"{shard.api_url}/v1/process", timeout=API_TIMEOUT_S)
         out.cpu_s, out.rss_bytes = float(proc["cpu_s"]), int(proc["rss_bytes"])

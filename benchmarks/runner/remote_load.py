@@ -27,6 +27,7 @@ from benchmarks.load.runner import read_stats_csv
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
+from benchmarks.runner.portal_component import PortalComponent
 from common.errors import ResourceError
 from common.netguard import check_target
 
@@ -77,7 +78,7 @@ class RemoteLoadComponent(Component):
                  where: str = "--remote") -> None:
         super().__init__()
         self.spec = workers
-        self.portal = next((c for c in others if c.name == "portal"), None)
+        self.portal = next((c for c in others if isinstance(c, PortalComponent)), None)
         self.master = LocustMaster(workers.master_url)
         self.where = where
         self.viewers = 0

@@ -38,21 +38,21 @@ def netns_available() -> str | None:
     if shutil.which("ip") is None:
         return "the ip command (iproute2) is missing"
     name = f"tbprobe{secrets.token_hex(3)}"
-    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
     if r.returncode != 0:
         return f"ip netns add failed: {r.stderr.strip()}"
-    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
     return None
 
 
 def _ip(*args: str) -> None:
-    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20)
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20, check=False)
     if r.returncode != 0:
         raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
 
 
 def _used_subnets() -> set[ipaddress.IPv4Network]:
-    out = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, check=False).stdout
     nets = set()
     for line in out.splitlines():
         for word in line.split():
@@ -132,21 +132,21 @@ class StandInHosts:
                 if p.poll() is None:
                     stop_pid(p.pid, ctime, timeout=10)
                 p.wait(timeout=10)
-            except Exception as e:          # keep tearing down the rest
+            except (OSError, subprocess.TimeoutExpired, psutil.Error) as e:   # keep tearing down the rest
                 errors.append(f"pid {p.pid}: {e}")
         with ThreadPoolExecutor(max_workers=max(1, len(self._procs))) as pool:   # each stops by its own PID
             list(pool.map(stop, self._procs))
         self._procs.clear()
         for veth in reversed(self._made_veth):
-            subprocess.run(["ip", "link", "del", veth], capture_output=True)
+            subprocess.run(["ip", "link", "del", veth], capture_output=True, check=False)
         for ns in reversed(self._made_ns):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
         self._made_veth.clear()
         self._made_ns.clear()
         if errors:
             log.warning("tearing down stand-in hosts: %s", "; ".join(errors))
 
-    def __enter__(self) -> "StandInHosts":
+    def __enter__(self) -> StandInHosts:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc) -> None:
@@ -155,7 +155,7 @@ class StandInHosts:
 
 def leftovers(prefix: str) -> list[str]:
     """Namespaces and links whose names start with ``prefix`` (empty after ``close``)."""
-    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split()
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
     return [n for n in ns if n.startswith(prefix)] + [w.rstrip(":").split("@")[0] for w in links.split()
                                                        if w.startswith(prefix)]

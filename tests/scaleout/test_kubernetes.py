@@ -37,7 +37,7 @@ def _kind(docs, kind: str, name: str) -> dict:
 
 
 def test_semarang_2024_at_20_shards_validates_against_the_kubernetes_schemas(semarang_20):
-    out, text, docs = semarang_20
+    _, text, docs = semarang_20
     assert f"validated against Kubernetes {KUBERNETES_VERSION}" in text
     assert sum(len(v) for v in docs.values()) == 7      # namespace, config, service + set, master + service + workers
     for objs in docs.values():                            # again here, strictly, each object as written

@@ -65,12 +65,11 @@ def test_stand_in_hosts_leave_nothing_behind_even_when_the_test_fails():
     if why is not None:
         pytest.skip(why)
     hosts = StandInHosts()
-    with pytest.raises(RuntimeError, match="a failing test"):
-        with hosts:
-            a = hosts.add("a")
-            p = hosts.spawn(a, ["sleep", "60"], REPO / "cache" / f"{hosts.prefix}.log")
-            assert leftovers(hosts.prefix), "namespace and veth exist while in use"
-            raise RuntimeError("a failing test")
+    with pytest.raises(RuntimeError, match="a failing test"), hosts:
+        a = hosts.add("a")
+        p = hosts.spawn(a, ["sleep", "60"], REPO / "cache" / f"{hosts.prefix}.log")
+        assert leftovers(hosts.prefix), "namespace and veth exist while in use"
+        raise RuntimeError("a failing test")
     assert p.poll() is not None, "the process in the namespace was stopped by PID"
     assert leftovers(hosts.prefix) == []
     (REPO / "cache" / f"{hosts.prefix}.log").unlink(missing_ok=True)
