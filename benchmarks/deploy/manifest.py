@@ -104,7 +104,9 @@ def load_manifest(path: Path) -> FleetManifest:
     try:
         return FleetManifest.model_validate(data)
     except ValidationError as e:
-        lines = [f"  {format_loc(tuple(err['loc']))}: {err['msg']}" for err in e.errors()]
+        lines = [f"  {format_loc(tuple(err['loc']))}: "
+                 + ("unknown key (misspelt?)" if err["type"] == "extra_forbidden" else err["msg"])
+                 for err in e.errors()]
         raise InputError(f"invalid fleet manifest, {len(lines)} error(s):\n" + "\n".join(lines),
                          where=str(path)) from None
 
