@@ -60,16 +60,15 @@ def test_a_run_reads_cameras_on_two_hosts_and_steps_load_workers_on_a_third(stan
         assert rx - before[h.label][0] > (500_000 if h.label != "l" else 10_000), h.label
 
 
-def test_stand_in_hosts_leave_nothing_behind_even_when_the_test_fails():
+def test_stand_in_hosts_leave_nothing_behind_even_when_the_test_fails(tmp_path):
     why = netns_available()
     if why is not None:
         pytest.skip(why)
     hosts = StandInHosts()
     with pytest.raises(RuntimeError, match="a failing test"), hosts:
         a = hosts.add("a")
-        p = hosts.spawn(a, ["sleep", "60"], REPO / "cache" / f"{hosts.prefix}.log")
+        p = hosts.spawn(a, ["sleep", "60"], tmp_path / "sleep.log")
         assert leftovers(hosts.prefix), "namespace and veth exist while in use"
         raise RuntimeError("a failing test")
     assert p.poll() is not None, "the process in the namespace was stopped by PID"
     assert leftovers(hosts.prefix) == []
-    (REPO / "cache" / f"{hosts.prefix}.log").unlink(missing_ok=True)
