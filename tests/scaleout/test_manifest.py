@@ -5,7 +5,11 @@ import json
 
 import pytest
 
-from benchmarks.deploy.manifest import FleetManifest, load_manifest, shard_from_fleet_info
+from benchmarks.deploy.manifest import (
+    FleetManifest,
+    load_manifest,
+    shard_from_fleet_info,
+)
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.remote import RemoteFleetComponent
