@@ -31,6 +31,7 @@ from benchmarks.runner.context import RunContext
 from benchmarks.runner.fleet_component import fleet_for
 from common.errors import InputError, ResourceError
 from fake_cameras.backends.base import fetch_paths, get_json, readers_count
+from fake_cameras.fleet import Fleet
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,6 @@ class RemoteFleetComponent(Component):
         return list(self._cameras)
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
-        from fake_cameras.fleet import Fleet
         cfg = fleet_for(self.config, peak.cameras, free_ports=False)
         plan = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir).cameras    # no clips: ground truth None
         missing = [c.id for c in plan if c.id not in self._shard_of]
