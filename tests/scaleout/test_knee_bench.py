@@ -8,6 +8,7 @@ failed): that is the run's own trial spread. Figures go to ``results/scaleout-kn
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -38,6 +39,7 @@ def _split(summary: dict, cameras: int) -> bool:
 
 
 def test_knee_across_two_hosts_matches_a_local_run_of_the_same_cameras(stand_in_hosts, tmp_path):
+    load_before = os.getloadavg()
     t0 = time.monotonic()
     run_cli("run", str(SCENARIO), "--out", str(tmp_path), "--run-id", "local", "--free-ports",
             "--no-model-check", "--no-city-scale", timeout=1500)
@@ -57,7 +59,8 @@ def test_knee_across_two_hosts_matches_a_local_run_of_the_same_cameras(stand_in_
     health = [{k: v for k, v in t["metrics"].items() if k.startswith("shard.") and k.endswith(
         ("cameras_online", "cameras_ready"))} for s in remote["steps"] for t in s["trials"]]
     out = {**stamp("scaleout-knee", 1), "scenario": str(SCENARIO.relative_to(REPO)), "local": a, "remote": b,
-           "remote_shard_health": health, "wall_s": {"local": round(t_local, 1), "remote": round(t_remote, 1)}}
+           "remote_shard_health": health, "wall_s": {"local": round(t_local, 1), "remote": round(t_remote, 1)},
+           "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
     write_json_atomic(REPO_ROOT / "results" / f"scaleout-knee-{time.strftime('%Y%m%dT%H%M%S')}.json", out)
     print(json.dumps({k: out[k] for k in ("local", "remote", "wall_s")}, indent=1))
 
