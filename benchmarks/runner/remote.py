@@ -70,12 +70,13 @@ class RemoteFleetComponent(Component):
                  where: str = "--remote") -> None:
         super().__init__()
         self.config = config
-        self.manifest = manifest
+        self.fleet_manifest = manifest
         self.seed = seed
         self.cache_dir = Path(cache_dir)
         self.where = where
         self.online: list[str] = []
         self._cameras: list = []
+        self._plan: Fleet | None = None
         self._shard_of = manifest.shard_of()
         self._before: dict[str, ShardSample] = {}
 
@@ -85,7 +86,8 @@ class RemoteFleetComponent(Component):
 
     def _start(self, ctx: RunContext, peak: StepLoad) -> None:
         cfg = fleet_for(self.config, peak.cameras, free_ports=False)
-        plan = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir).cameras    # no clips: ground truth None
+        self._plan = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir)     # not started: no processes
+        plan = self._plan.cameras                                               # no clips: ground truth None
         missing = [c.id for c in plan if c.id not in self._shard_of]
         if missing:
             raise InputError(f"{len(missing)} camera(s) the run needs are served by no shard of the manifest "
@@ -93,7 +95,7 @@ class RemoteFleetComponent(Component):
         self._cameras = [dataclasses.replace(c, url=self._shard_of[c.id].url(c.id)) for c in plan]
         needed = {self._shard_of[c.id].name for c in plan}
         samples = self._sample()
-        for s in self.manifest.shards:
+        for s in self.fleet_manifest.shards:
             if s.name not in needed:
                 continue
             got = samples[s.name].paths
@@ -107,10 +109,17 @@ class RemoteFleetComponent(Component):
                                     "scenario or shard?", where=f"{self.where}: {s.name}")
         log.info("remote fleet: %d cameras on %d shard(s)", len(plan), len(needed))
 
+    def manifest(self):
+        """The run's cameras at their remote URLs as a camera manifest, for a stack that reads one
+        (``Fleet.manifest`` of the same plan; no clips or ground truth: those stay on the shards)."""
+        if self._plan is None:
+            raise ResourceError("the remote fleet is not started", where=self.where)
+        return self._plan.manifest(self._cameras)
+
     def _sample(self) -> dict[str, ShardSample]:
-        with ThreadPoolExecutor(max_workers=min(16, len(self.manifest.shards))) as pool:
-            got = pool.map(lambda s: sample_shard(s, time.monotonic), self.manifest.shards)
-            return {s.name: g for s, g in zip(self.manifest.shards, got)}
+        with ThreadPoolExecutor(max_workers=min(16, len(self.fleet_manifest.shards))) as pool:
+            got = pool.map(lambda s: sample_shard(s, time.monotonic), self.fleet_manifest.shards)
+            return {s.name: g for s, g in zip(self.fleet_manifest.shards, got)}
 
     def apply(self, load: StepLoad, ctx: RunContext) -> None:
         self.online = [c.id for c in self._cameras[:load.cameras]]
@@ -123,7 +132,7 @@ class RemoteFleetComponent(Component):
         out: dict[str, Any] = {}
         ready = readers = 0
         bits = 0.0
-        for s in self.manifest.shards:
+        for s in self.fleet_manifest.shards:
             mine = [c for c in self.online if self._shard_of[c] is s]
             a, b = after[s.name], self._before.get(s.name)
             key = f"shard.{s.name}"
@@ -156,7 +165,7 @@ class RemoteFleetComponent(Component):
         return [{"name": s.name, "role": "camera shard", "shard": s.shard, "api_url": s.api_url,
                  "rtsp_base": s.rtsp_base, "cameras": len(s.cameras),
                  "cameras_in_run": sum(1 for c in self._cameras if self._shard_of[c.id] is s)}
-                for s in self.manifest.shards]
+                for s in self.fleet_manifest.shards]
 
     def _stop(self) -> None:
         """Nothing to stop: the shards belong to whoever started them."""
