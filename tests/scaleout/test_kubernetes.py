@@ -15,7 +15,7 @@ from benchmarks.deploy.manifest import FleetManifest
 from benchmarks.deploy.resources import SERVING_CORES_PER_CAMERA, shard_resources
 from benchmarks.deploy.validate import KUBERNETES_VERSION, validation_errors
 from fake_cameras.config import FleetConfig
-from fake_cameras.fleet import in_shard
+from fake_cameras.fleet import Fleet, in_shard
 from tests.scaleout.multihost import REPO
 
 SEMARANG = REPO / "scenarios" / "semarang-2024.yaml"
@@ -111,3 +111,13 @@ def test_more_shards_than_cameras_is_refused_and_nothing_is_written(tmp_path, ti
     err = capsys.readouterr().err
     assert code == 2 and "--shards" in err and "of 10 shards would serve no camera" in err
     assert not (tmp_path / "k").exists()
+
+
+def test_a_pod_binds_every_address_and_names_its_stable_dns_name_in_camera_urls():
+    fleet = FleetConfig.model_validate({"host": "0.0.0.0", "advertise_host": "cameras-3.cameras.tilikbench.svc",
+                                        "classes": [{"name": "rt", "count": 2, "group": "CCTV RT",
+                                                     "profile": "rt-360p10"}]})
+    f = Fleet(fleet)
+    assert f.config.host == "0.0.0.0"
+    assert [c.url for c in f.cameras] == [f"rtsp://cameras-3.cameras.tilikbench.svc:8554/rt-000{i}" for i in (1, 2)]
+    assert f.api_url == "http://cameras-3.cameras.tilikbench.svc:9997"
