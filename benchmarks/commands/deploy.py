@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -13,6 +14,8 @@ from benchmarks.deploy.manifest import write_manifest
 from benchmarks.deploy.validate import KUBERNETES_VERSION, check_objects
 from benchmarks.scenario import load_scenario
 from common.errors import InputError
+
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_kubernetes(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
+    if not DNS_LABEL.fullmatch(args.namespace):
+        raise InputError(f"{args.namespace!r} is not a Kubernetes namespace name (lower-case letters, digits "
+                         "and '-', at most 63, starting and ending with a letter or digit)", where="--namespace")
+    if args.portal_url is not None and not args.portal_url.startswith(("http://", "https://")):
+        raise InputError(f"expected an http:// or https:// URL, got {args.portal_url!r}", where="--portal-url")
     if args.locust_workers is not None and args.locust_workers < 1:
         raise InputError("must be >= 1", where="--locust-workers")
+    scenario = load_scenario(args.scenario)
     portal = args.portal_url or f"http://portal.{args.namespace}.svc.cluster.local:8080"
     opts = DeployOptions(shards=args.shards, image=args.image, namespace=args.namespace, portal_url=portal,
                          locust_workers=args.locust_workers)

@@ -16,9 +16,9 @@ def _words(block: str) -> set[str]:
 
 def test_the_dockerfile_installs_setup_shs_packages_and_the_same_pinned_requirements():
     setup = (REPO / "scripts" / "setup.sh").read_text()
-    apt = _words(re.search(r"APT_PACKAGES=\((.*?)\n\)", setup, re.S).group(1))
+    apt = _words(re.search(r"APT_PACKAGES=\((.*?)\n\)", setup, re.DOTALL).group(1))
     docker = (REPO / "Dockerfile").read_text()
-    install = re.search(r"apt-get install -y -q --no-install-recommends(.*?)&&", docker, re.S).group(1)
+    install = re.search(r"apt-get install -y -q --no-install-recommends(.*?)&&", docker, re.DOTALL).group(1)
     image = _words(install)
     assert image - IMAGE_BASE == apt - TEST_AND_REPORT_ONLY
     assert "pip install -q --no-cache-dir -r requirements.txt" in docker

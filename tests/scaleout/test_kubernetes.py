@@ -121,3 +121,14 @@ def test_a_pod_binds_every_address_and_names_its_stable_dns_name_in_camera_urls(
     assert f.config.host == "0.0.0.0"
     assert [c.url for c in f.cameras] == [f"rtsp://cameras-3.cameras.tilikbench.svc:8554/rt-000{i}" for i in (1, 2)]
     assert f.api_url == "http://cameras-3.cameras.tilikbench.svc:9997"
+
+
+@pytest.mark.parametrize("flag, value, why", [("--namespace", "Tilik_Bench", "not a Kubernetes namespace name"),
+                                               ("--portal-url", "portal:8080", "expected an http:// or https:// URL"),
+                                               ("--shards", "0", "need at least one shard")])
+def test_bad_options_are_named_before_anything_is_written(tmp_path, tilikbench_cli, capsys, flag, value, why):
+    code = tilikbench_cli("deploy", "kubernetes", str(SEMARANG), "--shards", "20", "--out", str(tmp_path / "k"),
+                          flag, value)
+    err = capsys.readouterr().err
+    assert code == 2 and flag in err and why in err
+    assert not (tmp_path / "k").exists()
