@@ -20,6 +20,9 @@ def test_the_dockerfile_installs_setup_shs_packages_and_the_same_pinned_requirem
     docker = (REPO / "Dockerfile").read_text()
     install = re.search(r"apt-get install -y -q --no-install-recommends(.*?)&&", docker, re.DOTALL).group(1)
     image = _words(install)
-    assert image - IMAGE_BASE == apt - TEST_AND_REPORT_ONLY
+    missing, extra = (apt - TEST_AND_REPORT_ONLY) - image, (image - IMAGE_BASE) - apt
+    assert not missing, f"setup.sh installs {sorted(missing)}: add them to the Dockerfile, or to " \
+                        "TEST_AND_REPORT_ONLY here if only the tests or the report need them"
+    assert not extra, f"the Dockerfile installs {sorted(extra)}, which setup.sh does not"
     assert "pip install -q --no-cache-dir -r requirements.txt" in docker
     assert "--no-deps --no-build-isolation -e ." in docker          # the project itself, as setup.sh installs it
