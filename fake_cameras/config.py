@@ -98,6 +98,10 @@ class ShardSpec(StrictModel):
 class FleetConfig(StrictModel):
     backend: Literal["embedded", "mediamtx"] = Field("embedded", description="media server serving the cameras")
     host: str = Field("127.0.0.1", description="address the media server binds and URLs use")
+    advertise_host: str | None = Field(None, min_length=1,
+                                       description="address the cameras' URLs and the control API URL name "
+                                                   "when clients reach the server by another name than `host` "
+                                                   "(a pod's DNS name while it binds 0.0.0.0); default: host")
     rtsp_port: int = Field(8554, ge=1, le=65535, description="RTSP port")
     api_port: int = Field(9997, ge=1, le=65535, description="control API port (/v3/paths/list)")
     hls_port: int = Field(8888, ge=1, le=65535, description="HLS port (mediamtx backend)")

@@ -87,11 +87,16 @@ class Fleet:
         return plan
 
     @property
+    def public_host(self) -> str:
+        """The address clients use: ``advertise_host`` when set, else the bind address."""
+        return self.config.advertise_host or self.config.host
+
+    @property
     def api_url(self) -> str:
-        return f"http://{self.config.host}:{self.config.api_port}"
+        return f"http://{self.public_host}:{self.config.api_port}"
 
     def url(self, camera_id: str) -> str:
-        return f"rtsp://{self.config.host}:{self.config.rtsp_port}/{camera_id}"
+        return f"rtsp://{self.public_host}:{self.config.rtsp_port}/{camera_id}"
 
     @property
     def cameras(self) -> list[CameraInfo]:

@@ -8,7 +8,8 @@ Each clip is demuxed once into H.264/H.265 access units held in memory. A camera
 ``appsrc ! rtph26Xpay``: access units are pushed with continuously increasing timestamps (the clip
 loops, nothing is re-encoded), paced by the pipeline clock; many readers of a camera share one
 pipeline. A small HTTP server answers ``GET /v3/paths/list`` in MediaMTX's control-API shape and
-``POST /v1/impair/<camera>`` with ``{"state": "online"|"offline"|"freeze"|"spike", "factor": F}``.
+``POST /v1/impair/<camera>`` with ``{"state": "online"|"offline"|"freeze"|"spike", "factor": F}``;
+``GET /v1/process`` gives the server's own CPU seconds and resident memory.
 
 This file imports nothing of the project (it runs outside the venv).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -256,6 +258,16 @@ class Server:
         return True
 
 
+def process_stats() -> dict:
+    """This server's own CPU seconds and resident memory, so that a host running it elsewhere can be
+    measured over the control API (``GET /v1/process``)."""
+    t = os.times()
+    with open("/proc/self/statm") as f:
+        rss_pages = int(f.read().split()[1])
+    return {"pid": os.getpid(), "cpu_s": round(t.user + t.system, 3),
+            "rss_bytes": rss_pages * os.sysconf("SC_PAGE_SIZE"), "cores": os.cpu_count()}
+
+
 def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
@@ -271,6 +283,8 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)
+            if url.path == "/v1/process":
+                return self._json(200, process_stats())
             if url.path != "/v3/paths/list":
                 return self._json(404, {"error": "not found"})
             q = parse_qs(url.query)

@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="start in the background and return once the cameras are ready; stop with `cameras down`")
     up.add_argument("--cache-dir", type=Path, default=Path("cache"), help="footage cache (default: cache)")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the server to be ready")
+    up.add_argument("--host", default=None, help="address the media server binds (overrides cameras.host)")
+    up.add_argument("--advertise-host", default=None,
+                    help="address the camera URLs name, when clients reach this host by another name "
+                         "(overrides cameras.advertise_host)")
     up.set_defaults(func=run_up)
 
     down = csub.add_parser("down", parents=[common], help="stop every process `cameras up` started")
@@ -61,7 +65,11 @@ def run_up(args: argparse.Namespace) -> int:
     if args.detach:
         return _detach(args)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    fleet = Fleet(scenario.cameras, seed=scenario.seed, cache_dir=args.cache_dir, shard=shard,
+    cameras = scenario.cameras
+    if args.host or args.advertise_host:
+        cameras = cameras.model_copy(update={k: v for k, v in (("host", args.host),
+                                                               ("advertise_host", args.advertise_host)) if v})
+    fleet = Fleet(cameras, seed=scenario.seed, cache_dir=args.cache_dir, shard=shard,
                   state_dir=args.state_dir)
     with fleet:
         t0 = time.monotonic()
@@ -123,6 +131,9 @@ def _detach(args: argparse.Namespace) -> int:
         cmd += ["--shard", args.shard]
     if args.duration:
         cmd += ["--duration", str(args.duration)]
+    for flag, value in (("--host", args.host), ("--advertise-host", args.advertise_host)):
+        if value:
+            cmd += [flag, value]
     log_path = state_dir / "cameras-up.log"
     with open(log_path, "wb") as logf:
         child = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

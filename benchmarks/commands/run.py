@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchmarks.deploy.manifest import load_manifest
 from benchmarks.runner.context import RunContext, stop_on_sigint
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
@@ -21,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup-seconds", type=float, help="settling time per step (overrides run.warmup_s)")
     p.add_argument("--free-ports", action="store_true",
                    help="serve on free loopback ports instead of the scenario's fixed ones")
+    p.add_argument("--remote", type=Path, metavar="MANIFEST",
+                   help="use cameras (and Locust workers) already running on other hosts, as this fleet "
+                        "manifest lists them (docs/scale-out.md)")
+    p.add_argument("--i-own-this-target", action="store_true",
+                   help="the manifest's load target is a deployment you own (needed for a non-loopback one)")
     p.add_argument("--no-model-check", action="store_true", help="skip the simulator's knee prediction")
     p.add_argument("--no-city-scale", action="store_true",
                    help="skip sizing the Semarang target and its simulated curves after the run")
@@ -57,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(out=args.out, max_steps=args.max_steps, trials=args.trials,
                          step_duration_s=args.step_seconds, warmup_s=args.warmup_seconds,
                          free_ports=args.free_ports, run_id=args.run_id, model_check=not args.no_model_check,
-                         city_scale=not args.no_city_scale, city_budget_s=args.city_budget_seconds)
+                         city_scale=not args.no_city_scale, city_budget_s=args.city_budget_seconds,
+                         remote=load_manifest(args.remote) if args.remote else None,
+                         i_own_target=args.i_own_this_target)
     ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
     runner = ScenarioRun(scenario, args.scenario, options, ctx)
 

@@ -87,5 +87,10 @@ class Component:
         ``decode_ms``, ``detector_ms``, ``portal_ms``, ...); merged into the run's ``measured_costs``."""
         return {}
 
+    def hosts(self) -> list[dict[str, Any]]:
+        """The other hosts this part runs on (name, role, address), for the results' ``hosts``; none
+        for a part that runs here."""
+        return []
+
     def _stop(self) -> None:
         raise NotImplementedError

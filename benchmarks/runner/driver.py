@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.deploy.manifest import FleetManifest
 from benchmarks.results import new_results, write_results
 from benchmarks.runconfig import RunConfig, StepLoad
 from benchmarks.runner.components import Component
@@ -41,6 +42,8 @@ class RunOptions:
     city_scale: bool = True
     city_budget_s: float = 240.0
     overrides: dict[str, Any] = field(default_factory=dict)
+    remote: FleetManifest | None = None     # cameras and load workers already running elsewhere
+    i_own_target: bool = False              # the manifest's load target is ours to load
 
 
 def checked_run_config(scenario, path: str, options: RunOptions) -> tuple[RunConfig, dict[str, float]]:
@@ -162,6 +165,9 @@ class ScenarioRun:
                 log.exception("fitting the run's costs failed")
                 fitted = {}
             costs = {**fitted, **costs}
+            hosts = [h for c in self.components for h in c.hosts()]
+            if hosts:                    # parts on other hosts: their per-host figures are in the trials
+                self.data["hosts"] = hosts
             if costs:
                 self.data["measured_costs"] = {**costs, "schema_version": 1}
             self.data["stop_reason"] = stop_reason if not interrupted else \

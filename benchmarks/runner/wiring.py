@@ -1,5 +1,7 @@
 """Which parts a run drives: an adapter for each section the scenario declares and whose part exists.
 
+With a fleet manifest (``options.remote``) the fleet, and the load when the manifest names a Locust
+master, are the parts already running on other hosts (``benchmarks.runner.remote``, ``remote_load``).
 ``build_components`` returns the adapters and a ``wired`` map (part -> "wired" or why not), which the
 results and the report show, so a figure that was not measured is clearly absent, never invented.
 """
@@ -24,7 +26,12 @@ def _has(module: str) -> bool:
 def build_components(scenario, options) -> tuple[list[Component], dict[str, str]]:
     comps: list[Component] = []
     wired: dict[str, str] = {}
-    if _has("fake_cameras.fleet"):
+    remote = options.remote          # parts already running on other hosts (a fleet manifest)
+    if remote is not None:
+        from benchmarks.runner.remote import RemoteFleetComponent
+        comps.append(RemoteFleetComponent(scenario.cameras, remote, seed=scenario.seed, cache_dir=options.cache_dir))
+        wired["fleet"] = "wired"
+    elif _has("fake_cameras.fleet"):
         from benchmarks.runner.fleet_component import FleetComponent
         comps.append(FleetComponent(scenario.cameras, seed=scenario.seed, cache_dir=options.cache_dir,
                                     free_ports=options.free_ports,
@@ -38,6 +45,11 @@ def build_components(scenario, options) -> tuple[list[Component], dict[str, str]
         cfg: Any = getattr(scenario, section, None)
         if cfg is None:
             wired[section] = "not declared in the scenario"
+            continue
+        if section == "load" and remote is not None and remote.load is not None:
+            from benchmarks.runner.remote_load import RemoteLoadComponent
+            comps.append(RemoteLoadComponent(scenario, remote.load, comps, i_own_target=options.i_own_target))
+            wired[section] = "wired"
             continue
         if not _has(module):
             wired[section] = "not wired into the runner yet"

@@ -1,0 +1,161 @@
+"""Stand-in hosts on one machine: a network namespace per host, joined to the root namespace by a veth
+pair with a /30 of its own, made and removed by the tests.
+
+    with StandInHosts() as hosts:
+        a = hosts.add("a")                 # namespace tb15xxxx-a, 10.231.N.2 inside, 10.231.N.1 here
+        proc = hosts.spawn(a, [sys.executable, "-m", "benchmarks.cli", ...], log_path)
+
+Every name starts with a prefix unique to this use (so a leftover of a crashed run never collides);
+every process started in a namespace is recorded by PID and stopped by PID; ``close`` (also on an
+exception) stops them, then deletes each veth pair and namespace it made. Addresses are assigned only
+inside the namespaces and on the veth ends made here, so traffic stays on them.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from common.procs import stop_pid
+
+log = logging.getLogger(__name__)
+
+BASE = ipaddress.ip_network("10.231.0.0/16")
+
+
+def netns_available() -> str | None:
+    """None if namespaces and veth pairs can be made here, else why not."""
+    if os.geteuid() != 0:
+        return "network namespaces need root"
+    if shutil.which("ip") is None:
+        return "the ip command (iproute2) is missing"
+    name = f"tbprobe{secrets.token_hex(3)}"
+    r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        return f"ip netns add failed: {r.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+    return None
+
+
+def _ip(*args: str) -> None:
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
+
+def _used_subnets() -> set[ipaddress.IPv4Network]:
+    out = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, check=False).stdout
+    nets = set()
+    for line in out.splitlines():
+        for word in line.split():
+            if "/" in word and word[0].isdigit():
+                nets.add(ipaddress.ip_interface(word).network)
+    return nets
+
+
+@dataclass(frozen=True)
+class StandInHost:
+    label: str
+    netns: str
+    veth: str          # the root namespace's end
+    address: str       # inside the namespace
+    peer: str          # the root namespace's end: how the host reaches the machine running the test
+
+
+class StandInHosts:
+    def __init__(self) -> None:
+        self.prefix = f"tb15{secrets.token_hex(2)}"
+        self.hosts: list[StandInHost] = []
+        self._procs: list[tuple[subprocess.Popen, float | None]] = []
+        self._made_ns: list[str] = []
+        self._made_veth: list[str] = []
+
+    def _free_subnet(self) -> ipaddress.IPv4Network:
+        used = _used_subnets()
+        for _ in range(200):
+            net = ipaddress.ip_network((int(BASE.network_address) + 4 * secrets.randbelow(2 ** 14), 30))
+            if not any(net.overlaps(u) for u in used):
+                return net
+        raise RuntimeError("no free /30 in 10.231.0.0/16")
+
+    def add(self, label: str) -> StandInHost:
+        ns, veth, inner = f"{self.prefix}-{label}", f"{self.prefix}{label}", f"{self.prefix}{label}i"
+        net = self._free_subnet()
+        peer, address = (str(a) for a in net.hosts())
+        _ip("netns", "add", ns)
+        self._made_ns.append(ns)
+        _ip("link", "add", veth, "type", "veth", "peer", "name", inner)
+        self._made_veth.append(veth)
+        _ip("link", "set", inner, "netns", ns)
+        _ip("addr", "add", f"{peer}/30", "dev", veth)
+        _ip("link", "set", veth, "up")
+        _ip("-n", ns, "addr", "add", f"{address}/30", "dev", inner)
+        _ip("-n", ns, "link", "set", inner, "up")
+        _ip("-n", ns, "link", "set", "lo", "up")
+        host = StandInHost(label, ns, veth, address, peer)
+        self.hosts.append(host)
+        log.info("stand-in host %s: %s in %s, %s here", label, address, ns, peer)
+        return host
+
+    def spawn(self, host: StandInHost, args: list[str], log_path: Path, env: dict[str, str] | None = None
+              ) -> subprocess.Popen:
+        """Start ``args`` inside the host's namespace (``ip netns exec`` execs it: same PID)."""
+        with open(log_path, "ab") as logf:
+            p = subprocess.Popen(["ip", "netns", "exec", host.netns, *args], stdout=logf, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        try:
+            ctime = psutil.Process(p.pid).create_time()
+        except psutil.Error:
+            ctime = None
+        self._procs.append((p, ctime))
+        return p
+
+    def veth_bytes(self, host: StandInHost) -> tuple[int, int]:
+        """Bytes received and sent by the root namespace's end of the host's veth pair."""
+        base = Path("/sys/class/net") / host.veth / "statistics"
+        return int((base / "rx_bytes").read_text()), int((base / "tx_bytes").read_text())
+
+    def close(self) -> None:
+        errors = []
+
+        def stop(entry: tuple[subprocess.Popen, float | None]) -> None:
+            p, ctime = entry
+            try:
+                if p.poll() is None:
+                    stop_pid(p.pid, ctime, timeout=10)
+                p.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired, psutil.Error) as e:   # keep tearing down the rest
+                errors.append(f"pid {p.pid}: {e}")
+        with ThreadPoolExecutor(max_workers=max(1, len(self._procs))) as pool:   # each stops by its own PID
+            list(pool.map(stop, self._procs))
+        self._procs.clear()
+        for veth in reversed(self._made_veth):
+            subprocess.run(["ip", "link", "del", veth], capture_output=True, check=False)
+        for ns in reversed(self._made_ns):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+        self._made_veth.clear()
+        self._made_ns.clear()
+        if errors:
+            log.warning("tearing down stand-in hosts: %s", "; ".join(errors))
+
+    def __enter__(self) -> StandInHosts:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def leftovers(prefix: str) -> list[str]:
+    """Namespaces and links whose names start with ``prefix`` (empty after ``close``)."""
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split()
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
+    return [n for n in ns if n.startswith(prefix)] + [w.rstrip(":").split("@")[0] for w in links.split()
+                                                       if w.startswith(prefix)]
