@@ -77,7 +77,7 @@ class PortalConfig(StrictModel):
     @field_validator("events_dsn")
     @classmethod
     def _dsn(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        if v is not None and not v.startswith(("sqlite://", "postgresql://", "postgres://")):
             raise ValueError("event store DSN must be sqlite:///PATH or postgresql://...")
         return v
 
