@@ -4,7 +4,8 @@
 users then build come from elsewhere (the endpoint mapping, playlists' segment lines, redirects),
 so ``GuardedSession`` checks each one against the allowed origins (scheme, host, port) before it
 is sent, and never follows a redirect by itself. A refused URL is recorded as a failed request
-named ``refused`` and the task is rescheduled: nothing reaches the other host.
+named ``refused`` and raises ``OffTarget`` (users skip that URL and go on): nothing reaches the
+other host.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import logging
 from urllib.parse import urljoin
 
 from locust.contrib.fasthttp import FastHttpSession
-from locust.exception import RescheduleTask
 
 from common.errors import InputError
 from common.netguard import Origin, origin_of
@@ -54,7 +54,7 @@ class GuardedSession(FastHttpSession):
             log.warning("refused %s %s: %s", method, built, why)
             self.request_event.fire(request_type=method, name="refused", response_time=0.0, response_length=0,
                                     response=None, context={}, exception=OffTarget(why), url=built)
-            raise RescheduleTask()
+            raise OffTarget(why)
         kwargs["allow_redirects"] = False
         return super().request(method, url, name=name, **kwargs)
 

@@ -14,7 +14,7 @@ from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from benchmarks.load.config import LoadConfig
-from benchmarks.load.guard import GuardedSession, OriginGuard, redirect_target
+from benchmarks.load.guard import GuardedSession, OffTarget, OriginGuard, redirect_target
 from benchmarks.load.settings import current_config
 
 
@@ -108,12 +108,15 @@ class PortalUser(FastHttpUser):
                     return None
                 return url, r.text
             r.success()                       # e.g. to the MediaMTX HLS server: followed, guarded
-        with self.client.get(moved, name="playlist", catch_response=True) as r:
-            if r.status_code != 200 or not r.text.startswith("#EXTM3U"):
-                if r.status_code == 200 or redirect_target(r, moved):
-                    r.failure("not an HLS playlist")
-                return None
-            return moved, r.text
+        try:
+            with self.client.get(moved, name="playlist", catch_response=True) as r:
+                if r.status_code != 200 or not r.text.startswith("#EXTM3U"):
+                    if r.status_code == 200 or redirect_target(r, moved):
+                        r.failure("not an HLS playlist")
+                    return None
+                return moved, r.text
+        except OffTarget:                     # recorded as a "refused" failure; nothing was sent
+            return None
 
     def watch(self, cams: list[str], seconds: float) -> None:
         """Follow live playlists of ``cams`` (one viewer) for ``seconds``: fetch each new segment once.
@@ -140,7 +143,10 @@ class PortalUser(FastHttpUser):
                     seg = line.split("?", 1)[0]
                     if seg not in seen[cam]:
                         seen[cam].add(seg)
-                        self.client.get(urljoin(url, line), name="segment")
+                        try:
+                            self.client.get(urljoin(url, line), name="segment")
+                        except OffTarget:     # a segment on another host or port: refused, skipped
+                            pass
             if time.monotonic() + target > end:
                 break
             time.sleep(target)
