@@ -160,6 +160,16 @@ def test_state_files_with_secrets_are_private(server):
         assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
 
 
+def test_results_record_the_scenario_without_its_passwords():
+    from benchmarks.results import new_results
+    from benchmarks.scenario import load_scenario
+    sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml").model_dump(mode="json")
+    text = json.dumps(new_results("r1", sc, "smoke.yaml"))
+    for user in sc["portal"]["users"]:
+        assert user["password"] not in text
+    assert '"password": "<redacted>"' in text
+
+
 # --- 6. state_dir ---------------------------------------------------------------------------------------
 
 def test_state_dir_must_be_the_portals_own(tmp_path):
