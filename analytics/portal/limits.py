@@ -29,11 +29,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._head_lines = 0
+        self._tail = b""          # the last bytes of the head so far: its blank line may span two packets
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
-            end = data.find(b"\r\n\r\n")
-            head = data if end < 0 else data[:end]
+            end = (self._tail + data).find(b"\r\n\r\n")
+            head = data if end < 0 else data[:max(0, end - len(self._tail))]
+            self._tail = (self._tail + data)[-3:]
             self._head_bytes += len(head)
             self._head_lines += head.count(b"\n")
             if self._head_bytes > MAX_HEAD_BYTES or self._head_lines > MAX_HEADERS:
@@ -51,6 +53,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._in_head = True          # the next request on this connection starts its own head
         self._head_bytes = self._head_lines = 0
+        self._tail = b""
 
 
 class BodyLimit:
