@@ -25,7 +25,7 @@ def _helper():
 
 
 ip = _helper()
-FUZZ = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 PARAMS = ("limit", "offset", "n", "page", "q", "group", "kecamatan", "kelurahan", "since", "until", "type",
           "camera_id", "sid")
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)

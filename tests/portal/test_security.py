@@ -9,8 +9,8 @@ import importlib.util
 import json
 import socket
 import sqlite3
-import statistics
 import stat
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from analytics.portal.auth import TokenSigner
-from analytics.portal.hls import VIEWER_RE, input_args, packager_args, HlsSettings
+from analytics.portal.hls import VIEWER_RE, HlsSettings, input_args, packager_args
 from analytics.portal.serve import PortalServer
 from analytics.portal.statedir import MARKER, claim_state_dir
 from common.errors import InputError
