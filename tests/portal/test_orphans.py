@@ -133,3 +133,28 @@ def test_cameras_after_kill_9_are_cleaned_up_by_the_next_up(tmp_path, cli_here):
         if first.poll() is None:
             kill_9(first)
         cli_here("cameras", "down", "--state-dir", str(state))
+
+
+def test_recorded_processes_of_a_killed_owner_are_reclaimed_and_a_live_owner_is_refused(tmp_path):
+    """The same mechanism for any owner of a ProcessSet state file (``stack up`` uses it)."""
+    from common.errors import ResourceError
+    from common.procs import reclaim_recorded
+    state = tmp_path / "procs.json"
+    owner = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom pathlib import Path\nfrom common.procs import ProcessSet\n"
+        "ProcessSet(state_file=Path(sys.argv[1])).start('sleeper', ['sleep', '120'])\n"
+        "print('up', flush=True)\ntime.sleep(120)\n"), str(state)],
+        cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout.readline().strip() == "up"
+        sleeper = recorded_pids(state)
+        with pytest.raises(ResourceError, match="already running"):
+            reclaim_recorded(state, "test set")
+        kill_9(owner)
+        assert all(alive(p) for p in sleeper)
+        assert reclaim_recorded(state, "test set") == 1
+        assert not any(alive(p) for p in sleeper) and not state.exists()
+    finally:
+        if owner.poll() is None:
+            kill_9(owner)
+        reclaim_recorded(state, "test set")
