@@ -114,6 +114,20 @@ def test_oversized_bodies_and_heads_are_refused_before_use(server):
     assert status_of(ok) == 200                             # and the server still serves
 
 
+def test_a_body_after_a_head_split_across_packets_is_not_counted_as_head(server):
+    body = json.dumps({"username": "someone", "password": "p" * 20_000}).encode()    # > 16 KiB head bound
+    head = (f"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r").encode()
+    host, port = server.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sendall(head)
+        time.sleep(0.3)                     # the blank line's last byte arrives with the body
+        s.sendall(b"\n" + body)
+        answer = s.recv(65536)
+    assert status_of(answer) == 400         # the password is too long; not 431
+
+
 def test_long_usernames_are_refused_and_not_stored(server):
     assert login_raw(server.url, "u" * 65, "whatever-password") == 400
     db = sqlite3.connect(Path(server.cfg.state_dir) / "logins.db")
