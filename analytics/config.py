@@ -164,6 +164,13 @@ class StackConfig(StrictModel):
     flush_interval_s: float = Field(0.5, gt=0, description="most time an event waits before it is stored")
     decode_threads: int = Field(1, ge=0, le=16, description="FFmpeg threads per stream decoder (0: auto)")
 
+    @field_validator("store")
+    @classmethod
+    def _dsn(cls, v: str) -> str:
+        if not v.startswith(("sqlite://", "postgresql://", "postgres://")):
+            raise ValueError("event store DSN must be sqlite:///PATH or postgresql://...")
+        return v
+
     @model_validator(mode="after")
     def _unique_classes(self) -> "StackConfig":
         names = [c.name for c in self.classes]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from common.errors import InputError
+from common.redact import redact_secrets
 from common.resultmeta import stamp, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def new_results(run_id: str, scenario: dict[str, Any], scenario_path: str) -> di
     data = stamp(RESULTS_KIND, SCHEMA_VERSION)
     data.update({
         "run_id": run_id,
-        "scenario": {"name": scenario.get("name"), "path": scenario_path, "config": scenario},
+        "scenario": {"name": scenario.get("name"), "path": scenario_path, "config": redact_secrets(scenario)},
         "complete": False,
         "stop_reason": None,
         "wired": {},

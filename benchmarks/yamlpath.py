@@ -41,15 +41,44 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+def _duplicate_key(node: yaml.Node | None) -> tuple[str, int] | None:
+    """The first key that a mapping repeats (YAML would keep only the last one silently), with its line."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen:
+                        return k.value, k.start_mark.line + 1
+                    seen.add(k.value)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return None
+
+
 def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", where=str(path))
-    text = path.read_text()
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text (byte {e.start}): a scenario is a UTF-8 YAML file", where=str(path)) from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", where=str(path)) from None
+    try:
+        data, node = yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as e:
         raise InputError(f"not valid YAML: {e}", where=str(path)) from None
+    except RecursionError:
+        raise InputError("not valid YAML: nested too deeply", where=str(path)) from None
+    dup = _duplicate_key(node)
+    if dup is not None:
+        raise InputError(f"key {dup[0]!r} appears twice in one mapping (line {dup[1]})", where=str(path))
+    return data, node
 
 
 def validate_file(model: type[BaseModel], path: Path) -> BaseModel:

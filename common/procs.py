@@ -3,6 +3,8 @@
 A ``ProcessSet`` also writes the PIDs it owns to a state file, so that a later
 ``tilikbench cameras down`` (another process) can stop exactly what an earlier ``up`` started,
 and never anything else: a PID is only signalled when its start time still matches the record.
+Each record also names its owner (the process that started it), so that ``reclaim_recorded`` can
+tell a live owner's processes (refuse) from those a killed owner left behind (stop them).
 """
 from __future__ import annotations
 
@@ -90,8 +92,9 @@ class ProcessSet:
             return
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(".tmp")
+        owner = {"owner_pid": os.getpid(), "owner_create_time": _create_time(os.getpid())}
         tmp.write_text(json.dumps(
-            [{"name": p.name, "pid": p.pid, "create_time": p.create_time} for p in self.procs if p.alive()]
+            [{"name": p.name, "pid": p.pid, "create_time": p.create_time, **owner} for p in self.procs if p.alive()]
         ))
         os.replace(tmp, self.state_file)
 
@@ -132,6 +135,34 @@ def stop_recorded(state_file: Path, timeout: float = 5.0) -> int:
     stopped = sum(stop_pid(r["pid"], r.get("create_time"), timeout) for r in records)
     state_file.unlink()
     return stopped
+
+
+def _alive_as_recorded(pid, create_time) -> bool:
+    try:
+        p = psutil.Process(int(pid))
+        return (create_time is None or abs(p.create_time() - float(create_time)) < 0.01) \
+            and p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, TypeError, ValueError):
+        return False
+
+
+def reclaim_recorded(state_file: Path, what: str) -> int:
+    """Before starting ``what`` on ``state_file``: refuse (ResourceError) while the owner of its recorded
+    processes lives; otherwise stop what a dead owner left running. Returns how many were stopped."""
+    from common.errors import ResourceError
+    try:
+        records = json.loads(state_file.read_text() or "[]")
+    except (OSError, ValueError):
+        return 0
+    for r in records:
+        owner = r.get("owner_pid")
+        if owner is not None and owner != os.getpid() and _alive_as_recorded(r["pid"], r.get("create_time")) \
+                and _alive_as_recorded(owner, r.get("owner_create_time")):
+            raise ResourceError(f"{what} is already running (pid {owner}); stop it first", where=str(state_file))
+    n = stop_recorded(state_file)
+    if n:
+        log.warning("stopped %d process(es) left by a %s whose owner died", n, what)
+    return n
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition") -> None:

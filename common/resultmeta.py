@@ -69,9 +69,10 @@ def stamp(kind: str, schema_version: int) -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: Path, data: Any, *, compact: bool = False) -> Path:
+def write_json_atomic(path: Path, data: Any, *, compact: bool = False, mode: int = 0o644) -> Path:
     """Write JSON through a temporary file in the same folder: never half-written. ``compact`` for
-    large machine-read files (no indentation)."""
+    large machine-read files (no indentation); ``mode`` 0o600 for files that hold secrets (the
+    temporary file has that mode from its creation on, so the secret is never readable by others)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -82,7 +83,7 @@ def write_json_atomic(path: Path, data: Any, *, compact: bool = False) -> Path:
             else:
                 json.dump(data, f, indent=2, default=str)
             f.write("\n")
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from common.config import StrictModel
+from common.netguard import check_host
 from common.profiles import CameraProfile, get_profile
 from fake_cameras.scene.spec import SceneSpec
 
@@ -22,6 +23,10 @@ Group = Literal["ATCS", "CCTV RT", "Pasar", "Kota Lama", "Simpang Lima", "Pompa 
 ProfileRef = Annotated[Union[Annotated[str, Tag("name")], Annotated[CameraProfile, Tag("inline")]],
                        Discriminator(lambda v: "name" if isinstance(v, str) else "inline")]
 ImpairmentKind = Literal["offline", "reconnect_storm", "freeze", "bitrate_spike"]
+MAX_CAMERAS = 100_000        # cameras of one fleet, all classes together
+# recorded footage must be a video file by its name too (its content is probed when it is normalised)
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".ts", ".m4v", ".webm", ".avi", ".flv", ".h264", ".h265", ".hevc", ".mpg",
+                  ".mpeg", ".wmv")
 
 
 class FootageSpec(StrictModel):
@@ -33,6 +38,14 @@ class FootageSpec(StrictModel):
                           description="how many generated variants (scene seeds seed, seed+1, ...) the cameras share")
     recorded: list[Path] = Field(default_factory=list,
                                  description="recorded files, normalised once to the class profile")
+
+    @field_validator("recorded")
+    @classmethod
+    def _video_names(cls, v: list[Path]) -> list[Path]:
+        for p in v:
+            if p.suffix.lower() not in VIDEO_SUFFIXES:
+                raise ValueError(f"{str(p)!r} is not named as a video file ({', '.join(VIDEO_SUFFIXES)})")
+        return v
 
     @model_validator(mode="after")
     def _some_footage(self) -> "FootageSpec":
@@ -109,12 +122,20 @@ class FleetConfig(StrictModel):
     rtp_port: int = Field(8000, ge=1, le=65534, description="mediamtx backend: UDP RTP port (RTCP is the next one)")
     max_threads: int = Field(256, ge=1, le=4096,
                              description="embedded server: RTSP client thread pool size (too few: readers time out)")
-    classes: list[CameraClass] = Field(default_factory=list, description="camera classes")
+    classes: list[CameraClass] = Field(default_factory=list, max_length=1000, description="camera classes")
     impairments: list[Impairment] = Field(default_factory=list, description="faults applied on schedule")
     shard: ShardSpec = Field(default_factory=ShardSpec, description="which part of the camera list this host serves")
 
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return check_host(v)
+
     @model_validator(mode="after")
     def _cross_checks(self) -> "FleetConfig":
+        total = sum(c.count for c in self.classes)
+        if total > MAX_CAMERAS:
+            raise ValueError(f"{total} cameras in all classes; a fleet serves at most {MAX_CAMERAS}")
         names = [c.name for c in self.classes]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

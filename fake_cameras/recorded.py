@@ -1,7 +1,10 @@
 """Recorded footage: any file ffmpeg reads, brought once to a camera profile and cached.
 
 The file is probed (ffprobe) and read through to its end: a missing, empty, unreadable, corrupt or
-truncated file is an ``InputError`` naming the file and what is wrong. When the video stream already
+truncated file is an ``InputError`` naming the file and what is wrong. Only media containers are
+accepted (``MEDIA_FORMATS``): a text playlist or concat list saved under a video name could make
+ffmpeg read other files, so it is refused, and every ffmpeg/ffprobe reads the file as ``file:PATH``
+with ``-protocol_whitelist file`` (a name is never parsed as a protocol or an option). When the video stream already
 matches the profile (codec, size, frame rate, keyframe interval, no B-frames, 4:2:0) it is copied into
 an mp4 without re-encoding; otherwise it is transcoded with the same encoder settings as generated
 footage. The result is cached by content hash + profile and written through a temporary file.
@@ -27,6 +30,15 @@ log = logging.getLogger(__name__)
 
 NORMALISER_VERSION = "rec-1"
 CODEC_NAMES = {"h264": "h264", "h265": "hevc"}
+# ffprobe format names of media containers and raw video streams (not playlists, lists or images)
+MEDIA_FORMATS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts", "avi", "flv", "h264", "hevc",
+                           "mpeg", "asf"})
+TEXT_HEADS = (b"#EXTM3U", b"ffconcat", b"#EXTINF", b"file ", b"<?xml", b"[playlist]")
+
+
+def local_input(src: Path) -> list[str]:
+    """ffmpeg/ffprobe input arguments that read ``src`` as a local file and nothing else."""
+    return ["-protocol_whitelist", "file", "-i", f"file:{Path(src).resolve()}"]
 
 
 @dataclass(frozen=True)
@@ -68,13 +80,24 @@ def probe(src: Path) -> VideoInfo:
         raise InputError("footage file is not readable (permission denied)", where=where)
     if src.stat().st_size == 0:
         raise InputError("footage file is empty", where=where)
-    r = _run([tool("ffprobe"), "-v", "error", "-of", "json", "-show_streams", "-select_streams", "v:0", str(src)])
+    with open(src, "rb") as f:
+        head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(TEXT_HEADS):
+        raise InputError("a text playlist or file list, not a video file (refused: it would make ffmpeg read "
+                         "other files)", where=where)
+    r = _run([tool("ffprobe"), "-v", "error", "-of", "json", "-show_streams", "-show_format", "-select_streams",
+              "v:0", *local_input(src)])
     if r.returncode != 0 and b"moov atom not found" in r.stderr and _looks_like_mp4(src):
         raise InputError("the file is truncated or incomplete: its mp4 index (moov atom) is missing", where=where)
     if r.returncode != 0:
         raise InputError(f"not a readable video file (corrupt or unknown format): {_last_line(r.stderr)}",
                          where=where)
-    streams = json.loads(r.stdout or b"{}").get("streams") or []
+    probed = json.loads(r.stdout or b"{}")
+    fmt = (probed.get("format") or {}).get("format_name", "?")
+    if fmt not in MEDIA_FORMATS:
+        raise InputError(f"not a video container ffprobe reads as {fmt!r} (accepted: mp4/mov, mkv/webm, "
+                         "MPEG-TS, AVI, FLV, MPEG-PS, ASF, raw H.264/H.265)", where=where)
+    streams = probed.get("streams") or []
     if not streams:
         raise InputError("no video stream found (not a video file, or corrupt)", where=where)
     s = streams[0]
@@ -86,7 +109,7 @@ def probe(src: Path) -> VideoInfo:
         fps = 0.0
     # read every packet: a truncated or damaged file shows here, not in the header
     r = _run([tool("ffprobe"), "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
-              "-of", "csv=p=0", str(src)])
+              "-of", "csv=p=0", *local_input(src)])
     err = r.stderr.decode(errors="replace").strip()
     flags = [ln.strip() for ln in r.stdout.decode().splitlines() if ln.strip()]
     if r.returncode != 0 or err:
@@ -161,7 +184,7 @@ def normalise_recorded(src: Path | str, profile: CameraProfile, cache_dir: Path 
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        r = _run([tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", "-xerror", "-y", "-i", str(src),
+        r = _run([tool("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", "-xerror", "-y", *local_input(src),
                   "-map", "0:v:0", *codec, str(tmp)])
         if r.returncode != 0:
             raise InputError(f"cannot convert the video: {_last_line(r.stderr)}", where=str(src))
@@ -175,7 +198,7 @@ def normalise_recorded(src: Path | str, profile: CameraProfile, cache_dir: Path 
 
 def _count_packets(path: Path) -> int:
     r = _run([tool("ffprobe"), "-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries",
-              "stream=nb_read_packets", "-of", "csv=p=0", str(path)])
+              "stream=nb_read_packets", "-of", "csv=p=0", *local_input(path)])
     try:
         return int(r.stdout.decode().strip().split(",")[0])
     except ValueError:

@@ -21,7 +21,7 @@ from pathlib import Path
 from analytics.config import StackConfig
 from analytics.ingest.camera import StackCamera
 from common.errors import InputError
-from common.procs import ProcessSet
+from common.procs import ProcessSet, reclaim_recorded
 from common.resultmeta import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class Stack:
     def start(self, preflight: bool = True) -> "Stack":
         if preflight:
             self.preflight()
+        reclaim_recorded(self.run_dir / PROCS_FILE, "ingest stack on this run dir")    # after a kill -9
         self._write_plan()
         for i in range(self.n):
             self._start_worker(i)

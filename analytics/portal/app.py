@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from analytics.portal.auth import LoginLimiter, Principal, TokenSigner, verify_password
+from analytics.portal.auth import LoginLimiter, Principal, TokenSigner, account_fingerprint, verify_login
 from analytics.portal.catalogue import Catalogue
 from analytics.portal.config import PortalConfig
-from analytics.portal.hls import VIEWER_RE, HlsPackagers, HlsSettings
+from analytics.portal.hls import VIEWER_RE, HlsBusy, HlsPackagers, HlsSettings
+from analytics.portal.limits import BadParam, BodyLimit, float_param, int_param
 from analytics.portal.metrics import WorkerMetrics, render
 from analytics.portal.overload import OverloadGuard
 from analytics.portal.snapshots import SnapshotCache
@@ -43,11 +44,8 @@ def _err(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
-def _float_arg(request: Request, name: str) -> float | None:
-    v = request.query_params.get(name)
-    if v is None or v == "":
-        return None
-    return float(v)
+MAX_OFFSET = 10 ** 9
+MAX_USERNAME, MAX_PASSWORD = 64, 1024
 
 
 class Portal:
@@ -58,7 +56,8 @@ class Portal:
         self.state = Path(cfg.state_dir)
         self.catalogue = Catalogue(records)
         self.hls = HlsPackagers(self.state / "hls", HlsSettings(cfg.hls_segment_s, cfg.hls_list_size,
-                                                                  cfg.hls_idle_timeout_s, cfg.hls_start_timeout_s))
+                                                                  cfg.hls_idle_timeout_s, cfg.hls_start_timeout_s,
+                                                                  cfg.hls_max_packagers, cfg.hls_max_leases))
         self.snapshots = SnapshotCache(self.state / "snap", cfg.snapshot_refresh_s, cfg.snapshot_timeout_s,
                                        local_source=self._local_segment)
         self.metrics = WorkerMetrics(self.state / "metrics")
@@ -66,6 +65,8 @@ class Portal:
         self.limiter = LoginLimiter(self.state / "logins.db", cfg.login_attempts, cfg.login_window_s,
                                     cfg.login_attempts_per_ip)
         self.users = {u.username: u for u in cfg.users}
+        self.fingerprints = {u.username: account_fingerprint(u.role, u.password_hash, u.cameras, u.kecamatan)
+                             for u in cfg.users}
         self.visible: dict[str, frozenset[str]] = {}
         for u in cfg.users:
             if u.role == "rt_head":
@@ -84,8 +85,10 @@ class Portal:
         auth = request.headers.get("authorization", "")
         if not auth.lower().startswith("bearer "):
             return None
-        p = self.tokens.check(auth[7:].strip())
-        return p if p is not None and p.username in self.users else None
+        claims = self.tokens.check(auth[7:].strip())
+        if claims is None or self.fingerprints.get(claims.username) != claims.fingerprint:
+            return None       # unknown user, or the account changed since the token was issued
+        return Principal(claims.username, self.users[claims.username].role, claims.expires)
 
     def allowed_ids(self, p: Principal) -> frozenset[str] | None:
         """None: every camera (operators)."""
@@ -132,10 +135,9 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
     async def cameras(request: Request):
         q = request.query_params
         try:
-            limit = min(int(q.get("limit", 50)), 500)
-            offset = max(int(q.get("offset", 0)), 0)
-        except ValueError:
-            return _err(400, "limit and offset must be integers")
+            limit, offset = int_param(request, "limit", 50, 1, 500), int_param(request, "offset", 0, 0, MAX_OFFSET)
+        except BadParam as e:
+            return _err(400, str(e))
         found = cat.find(group=q.get("group"), kecamatan=q.get("kecamatan"), kelurahan=q.get("kelurahan"), q=q.get("q"))
         return JSONResponse({"total": len(found), "limit": limit, "offset": offset,
                              "items": [e.public() for e in found[offset:offset + limit]]})
@@ -147,7 +149,7 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
 
     def viewer_of(request: Request) -> str:
         sid = request.query_params.get("sid", "")
-        if VIEWER_RE.match(sid):
+        if VIEWER_RE.fullmatch(sid):
             return sid
         who = f"{request.client.host if request.client else ''}|{request.headers.get('user-agent', '')}"
         return hashlib.sha1(who.encode()).hexdigest()[:16]
@@ -161,8 +163,11 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
         if cfg.mediamtx_hls_url:
             return RedirectResponse(f"{cfg.mediamtx_hls_url.rstrip('/')}/{cam_id}/index.m3u8", status_code=302)
         viewer = viewer_of(request)
-        portal.hls.touch_lease(cam_id, viewer)
-        path = await portal.hls.playlist(cam_id, e.url)
+        try:
+            portal.hls.touch_lease(cam_id, viewer)
+            path = await portal.hls.playlist(cam_id, e.url)
+        except HlsBusy as busy:
+            return _err(503, f"live view at capacity: {busy}", **{"Retry-After": str(cfg.retry_after_s)})
         if path is None:
             return _err(502, "camera stream did not start", **{"Retry-After": str(cfg.retry_after_s)})
         text = await asyncio.to_thread(path.read_text)
@@ -178,7 +183,10 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
         path = portal.hls.segment(cam_id, name)
         if path is None:
             return _err(404, "no such segment")
-        portal.hls.touch_lease(cam_id, viewer_of(request))
+        try:
+            portal.hls.touch_lease(cam_id, viewer_of(request))
+        except HlsBusy as busy:
+            return _err(503, f"live view at capacity: {busy}", **{"Retry-After": str(cfg.retry_after_s)})
         return FileResponse(path, media_type="video/mp2t", headers={"Cache-Control": "max-age=60"})
 
     @named("live_leave")
@@ -202,20 +210,23 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
     @named("login")
     async def login(request: Request):
         try:
-            body = await request.json()
-            username, password = str(body["username"]), str(body["password"])
-        except (ValueError, KeyError, TypeError):
+            body = json.loads(await request.body())
+            username, password = body["username"], body["password"]
+        except (ValueError, KeyError, TypeError, RecursionError):
             return _err(400, "body must be JSON with username and password")
+        if not isinstance(username, str) or not isinstance(password, str) \
+                or not 0 < len(username) <= MAX_USERNAME or len(password) > MAX_PASSWORD:
+            return _err(400, f"username (1..{MAX_USERNAME} characters) and password "
+                             f"(up to {MAX_PASSWORD}) must be strings")
         ip = request.client.host if request.client else "?"
         wait = await run_in_threadpool(portal.limiter.allow, username, ip)
         if wait > 0:
             return _err(429, "too many login attempts", **{"Retry-After": str(max(1, int(wait + 0.999)))})
         user = portal.users.get(username)
-        ok = user is not None and user.password_hash is not None and \
-            await run_in_threadpool(verify_password, password, user.password_hash)
+        ok = await run_in_threadpool(verify_login, password, user.password_hash if user is not None else None)
         if not ok:
             return _err(401, "wrong username or password")
-        token, expires = portal.tokens.issue(user.username, user.role)
+        token, expires = portal.tokens.issue(user.username, portal.fingerprints[user.username])
         return JSONResponse({"token": token, "expires": expires, "role": user.role})
 
     @named("my_cameras")
@@ -234,13 +245,10 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
             return p
         q = request.query_params
         try:
-            limit = int(q.get("limit", 50))
-            offset = int(q.get("offset", 0))
-            since, until = _float_arg(request, "since"), _float_arg(request, "until")
-        except ValueError:
-            return _err(400, "limit/offset must be integers, since/until epoch seconds")
-        if not (1 <= limit <= cfg.page_max) or offset < 0:
-            return _err(400, f"limit must be 1..{cfg.page_max} and offset >= 0")
+            limit, offset = int_param(request, "limit", 50, 1, cfg.page_max), int_param(request, "offset", 0, 0, MAX_OFFSET)
+            since, until = float_param(request, "since"), float_param(request, "until")
+        except BadParam as e:
+            return _err(400, str(e))
         types = q.getlist("type") or None
         cam = q.get("camera_id")
         ids = portal.allowed_ids(p)
@@ -268,9 +276,9 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
         if isinstance(p, Response):
             return p
         try:
-            since, until = _float_arg(request, "since"), _float_arg(request, "until")
-        except ValueError:
-            return _err(400, "since/until must be epoch seconds")
+            since, until = float_param(request, "since"), float_param(request, "until")
+        except BadParam as e:
+            return _err(400, str(e))
         counts = await run_in_threadpool(portal.store.counts_by_camera, since, until)
         ids = portal.allowed_ids(p)
         if ids is not None:
@@ -283,9 +291,9 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
         if isinstance(p, Response):
             return p
         try:
-            n, page = min(int(request.query_params.get("n", 16)), 64), int(request.query_params.get("page", 0))
-        except ValueError:
-            return _err(400, "n and page must be integers")
+            n, page = int_param(request, "n", 16, 1, 64), int_param(request, "page", 0, 0, MAX_OFFSET)
+        except BadParam as e:
+            return _err(400, str(e))
         found = cat.find(group=request.query_params.get("group"))
         start = (page * n) % max(len(found), 1)
         return JSONResponse({"items": [e.public() for e in (found[start:] + found[:start])[:n]]})
@@ -333,8 +341,8 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.portal = portal
-    return OverloadGuard(app, max_concurrency=cfg.max_concurrency, retry_after_s=cfg.retry_after_s,
-                         metrics=portal.metrics)
+    return OverloadGuard(BodyLimit(app, cfg.max_body_bytes), max_concurrency=cfg.max_concurrency,
+                         retry_after_s=cfg.retry_after_s, metrics=portal.metrics)
 
 
 def app_from_env():

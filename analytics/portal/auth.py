@@ -1,12 +1,15 @@
 """Logins: salted scrypt password hashes, signed bearer tokens with expiry, rate-limited attempts.
 
-Tokens are HMAC-signed (secret kept in the state dir, mode 0600), so every worker process checks
-them without shared memory. Login attempts are counted in a small SQLite file in the state dir, so
-the limit holds across workers.
+Tokens are HMAC-signed (secret kept in the state dir, mode 0600, new at every portal start), so
+every worker process checks them without shared memory. A token names only the user and a
+fingerprint of that user's account (role, password hash, cameras): the role is looked up in the
+current config on every request, and a changed account invalidates its old tokens. Login attempts
+are counted in a small SQLite file (mode 0600) in the state dir, so the limit holds across workers.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -41,10 +44,36 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(hash_b64))
 
 
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_login(password: str, encoded: str | None) -> bool:
+    """``verify_password``, but an unknown user (``encoded`` None) costs the same scrypt and fails:
+    the answer's timing does not tell which user names exist."""
+    if encoded is None:
+        verify_password(password, _dummy_hash())
+        return False
+    return verify_password(password, encoded)
+
+
+def account_fingerprint(*parts: object) -> str:
+    """A short digest of what a token stands for (role, password hash, visible cameras)."""
+    return _b64(hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).digest()[:12])
+
+
 @dataclass(frozen=True)
 class Principal:
     username: str
     role: str
+    expires: float
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    username: str
+    fingerprint: str
     expires: float
 
 
@@ -80,36 +109,52 @@ class TokenSigner:
             time.sleep(0.01)
         raise RuntimeError(f"token secret {path} is not 32 bytes")
 
-    def issue(self, username: str, role: str, now: float | None = None) -> tuple[str, float]:
+    @staticmethod
+    def rotate(state_dir: Path) -> None:
+        """Forget the secret (call before the workers start): every earlier token stops working."""
+        (Path(state_dir) / "token.secret").unlink(missing_ok=True)
+
+    def issue(self, username: str, fingerprint: str, now: float | None = None) -> tuple[str, float]:
         expires = (now if now is not None else time.time()) + self.ttl_s
-        payload = _b64(json.dumps({"u": username, "r": role, "e": expires}).encode())
+        payload = _b64(json.dumps({"u": username, "f": fingerprint, "e": expires}).encode())
         sig = _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
         return f"{payload}.{sig}", expires
 
-    def check(self, token: str, now: float | None = None) -> Principal | None:
+    def check(self, token: str, now: float | None = None) -> TokenClaims | None:
+        if len(token) > 1024:
+            return None
         try:
             payload, sig = token.split(".")
             want = _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
             if not hmac.compare_digest(sig, want):
                 return None
             data = json.loads(_unb64(payload))
-        except (ValueError, TypeError):
+            claims = TokenClaims(str(data["u"]), str(data["f"]), float(data["e"]))
+        except (ValueError, TypeError, KeyError, UnicodeError):
             return None
-        if data["e"] < (now if now is not None else time.time()):
+        if claims.expires < (now if now is not None else time.time()):
             return None
-        return Principal(data["u"], data["r"], data["e"])
+        return claims
 
 
 class LoginLimiter:
-    """At most ``attempts`` logins per user and ``ip_attempts`` per client IP in a sliding ``window_s``.
+    """At most ``attempts`` logins per (user, client IP) and ``ip_attempts`` per client IP in a sliding
+    ``window_s``.
 
     Every attempt counts (right or wrong), so guessing is slow and a stolen password is no faster.
+    The per-user budget is per client address, so a stranger's wrong guesses never lock the real
+    user (at another address) out of their account; the client address is the TCP peer (proxy
+    headers are not trusted, see ``analytics.portal.serve``).
     """
 
     def __init__(self, path: Path, attempts: int, window_s: float, ip_attempts: int | None = None):
         self.attempts, self.window_s = attempts, window_s
         self.ip_attempts = ip_attempts if ip_attempts is not None else attempts
         path.parent.mkdir(parents=True, exist_ok=True)
+        # attempted user names and addresses are private: the file (and SQLite's -wal and -shm files,
+        # which copy its mode) is readable by the portal's user only
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         # One connection per limiter, used from the server's thread pool: the lock keeps two threads
         # from opening a transaction on it at once; SQLite's own locking orders the worker processes.
         self._lock = threading.Lock()
@@ -122,7 +167,7 @@ class LoginLimiter:
         """Record an attempt; 0.0 if allowed, else seconds until the next attempt is allowed."""
         now = now if now is not None else time.time()
         since = now - self.window_s
-        keys = {f"user:{username}": self.attempts, f"ip:{ip}": self.ip_attempts}
+        keys = {f"user:{username}|ip:{ip}": self.attempts, f"ip:{ip}": self.ip_attempts}
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM attempts WHERE t < ?", (since,))

@@ -1,11 +1,13 @@
 """Config of the portal (the scenario's ``portal:`` section)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.config import StrictModel
+from common.netguard import check_host
 
 Role = Literal["operator", "rt_head"]
 
@@ -54,4 +56,53 @@ class PortalConfig(StrictModel):
     login_window_s: float = Field(60.0, gt=0, le=86400, description="... within this window")
     page_max: int = Field(500, ge=1, le=10_000, description="largest page of events a query may ask for")
     users: list[PortalUser] = Field(default_factory=list, description="operator and RT-head accounts")
-    state_dir: str = Field(".state/portal", description="HLS output, snapshot cache, tokens, metrics (shared by workers)")
+    state_dir: str = Field(".state/portal", description="HLS output, snapshot cache, tokens, metrics (shared by workers); "
+                                                        "a directory of its own: the portal refuses one it did not "
+                                                        "create unless it is empty")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024,
+                                description="largest request body accepted (413 beyond)")
+    max_connections: int = Field(4096, ge=16, le=1_000_000,
+                                 description="open connections per worker before uvicorn answers 503")
+    hls_max_packagers: int = Field(128, ge=1, le=100_000,
+                                   description="on-demand HLS packagers (ffmpeg) running at once, all workers; "
+                                               "a live view beyond it gets 503 + Retry-After")
+    hls_max_leases: int = Field(20_000, ge=1, le=10_000_000,
+                                description="live viewer leases at once, all cameras; a new viewer beyond it gets 503")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return check_host(v)
+
+    @field_validator("events_dsn")
+    @classmethod
+    def _dsn(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("sqlite://", "postgresql://", "postgres://")):
+            raise ValueError("event store DSN must be sqlite:///PATH or postgresql://...")
+        return v
+
+    @field_validator("mediamtx_hls_url")
+    @classmethod
+    def _hls_url(cls, v: str | None) -> str | None:
+        from urllib.parse import urlsplit
+        if v is not None and (urlsplit(v).scheme not in ("http", "https") or not urlsplit(v).hostname
+                              or "@" in urlsplit(v).netloc):
+            raise ValueError("must be an http(s)://host:port URL")
+        return v
+
+    @field_validator("state_dir")
+    @classmethod
+    def _state_dir(cls, v: str) -> str:
+        p = Path(v).expanduser().resolve()
+        if not v.strip() or p == Path(p.anchor) or p == Path.home().resolve() or p == Path.cwd().resolve():
+            raise ValueError(f"{v!r} is not a directory of its own (the portal clears its state_dir at start); "
+                             "name a dedicated directory such as .state/portal")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_users(self) -> "PortalConfig":
+        names = [u.username for u in self.users]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"user names must be unique; repeated: {', '.join(dupes)}")
+        return self

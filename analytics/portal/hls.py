@@ -5,6 +5,12 @@ State lives in files under ``state_dir/hls/<camera>/`` so that every worker proc
 each playlist or segment request of that viewer. The first viewer starts the packager (under an
 flock, so only one worker does); a reaper in every worker stops it, by its recorded PID, once no
 lease has been renewed for ``idle_timeout_s``.
+
+Anyone may open a live view, so what a view costs is capped for all workers together: at most
+``max_packagers`` ffmpeg packagers and ``max_leases`` viewer leases at once (beyond, ``HlsBusy``:
+the portal answers 503). A packager's input is an RTSP URL or a local file named ``file:PATH``
+under ``-protocol_whitelist``, so a camera record cannot make ffmpeg open other protocols or
+read a playlist of other files.
 """
 from __future__ import annotations
 
@@ -37,16 +43,38 @@ class HlsSettings:
     list_size: int = 5
     idle_timeout_s: float = 20.0
     start_timeout_s: float = 15.0
+    max_packagers: int = 128
+    max_leases: int = 20_000
+
+
+class HlsBusy(Exception):
+    """The cap on packagers or leases is reached (the portal answers 503 with Retry-After)."""
+
+
+RTSP_PROTOCOLS = "rtsp,rtsps,rtp,srtp,udp,tcp,tls"
+MEDIA_SUFFIXES = (".mp4", ".mkv", ".mov", ".ts", ".m4v", ".webm", ".avi", ".flv", ".h264", ".h265", ".hevc")
+
+
+def input_args(url: str) -> list[str]:
+    """``-i`` of an ffmpeg reading a camera: an RTSP URL, or a local media file as ``file:PATH``, each
+    under a protocol whitelist. Anything else is refused (ValueError)."""
+    if url.startswith(("rtsp://", "rtsps://")):
+        return ["-protocol_whitelist", RTSP_PROTOCOLS, "-rtsp_transport", "tcp", "-i", url]
+    path = Path(url[len("file:"):] if url.startswith("file:") else url)
+    if path.suffix.lower() in MEDIA_SUFFIXES and path.is_file():
+        return ["-protocol_whitelist", "file", "-i", f"file:{path.resolve()}"]
+    raise ValueError(f"camera source {url[:80]!r} is neither an rtsp:// URL nor a local media file")
 
 
 def packager_args(url: str, out_dir: Path, s: HlsSettings) -> list[str]:
     """The ffmpeg command of one packager: RTSP in, HLS out, stream copy."""
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
-    if url.startswith("rtsp://"):
-        args += ["-rtsp_transport", "tcp", "-analyzeduration", "500000", "-probesize", "200000"]
-    elif Path(url).exists():        # a local file: play it as a live camera (development)
+    src = input_args(url)
+    if url.startswith(("rtsp://", "rtsps://")):
+        args += ["-analyzeduration", "500000", "-probesize", "200000"]
+    else:                           # a local file: play it as a live camera (development)
         args += ["-re", "-stream_loop", "-1"]
-    args += ["-i", url, "-map", "0:v:0", "-c", "copy", "-f", "hls",
+    args += [*src, "-map", "0:v:0", "-c", "copy", "-f", "hls",
              "-hls_time", f"{s.segment_s:g}", "-hls_list_size", str(s.list_size),
              "-hls_flags", "delete_segments+temp_file+omit_endlist",
              "-hls_segment_filename", str(out_dir / "seg_%05d.ts"), str(out_dir / "index.m3u8")]
@@ -87,13 +115,25 @@ class HlsPackagers:
         return self.root / camera_id
 
     def touch_lease(self, camera_id: str, viewer: str) -> None:
+        """Renew a viewer's lease; a new one only while fewer than ``max_leases`` exist (else HlsBusy)."""
         leases = self.cam_dir(camera_id) / "leases"
         lease = leases / viewer
         try:
             os.utime(lease)
         except FileNotFoundError:
+            if self.lease_count() >= self.s.max_leases:
+                raise HlsBusy(f"{self.s.max_leases} live viewers already") from None
             leases.mkdir(parents=True, exist_ok=True)
             lease.touch()
+
+    def lease_count(self) -> int:
+        n = 0
+        for leases in self.root.glob("*/leases"):
+            try:
+                n += len(os.listdir(leases))
+            except FileNotFoundError:
+                pass
+        return n
 
     def end_lease(self, camera_id: str, viewer: str) -> None:
         (self.cam_dir(camera_id) / "leases" / viewer).unlink(missing_ok=True)
@@ -102,11 +142,14 @@ class HlsPackagers:
         return _recorded_alive(self.cam_dir(camera_id) / "packager.json") is not None
 
     def ensure_started(self, camera_id: str, url: str) -> bool:
-        """Start the camera's packager unless one runs. True if this call started it."""
+        """Start the camera's packager unless one runs. True if this call started it; HlsBusy when
+        ``max_packagers`` run already (counted under one lock shared by every worker)."""
         d = self.cam_dir(camera_id)
-        with _flock(self.root / f"{camera_id}.lock"):
+        with _flock(self.root / f"{camera_id}.lock"), _flock(self.root / ".start.lock"):
             if _recorded_alive(d / "packager.json"):
                 return False
+            if self.packager_count() >= self.s.max_packagers:
+                raise HlsBusy(f"{self.s.max_packagers} live packagers already")
             for p in d.glob("seg_*.ts"):
                 p.unlink(missing_ok=True)
             (d / "index.m3u8").unlink(missing_ok=True)
@@ -126,7 +169,11 @@ class HlsPackagers:
         """Path of the live playlist, starting the packager and waiting for its first playlist."""
         d = self.cam_dir(camera_id)
         if not self.running(camera_id):
-            await asyncio.to_thread(self.ensure_started, camera_id, url)
+            try:
+                await asyncio.to_thread(self.ensure_started, camera_id, url)
+            except ValueError as e:      # a source the packager refuses to open
+                log.warning("HLS packager for %s not started: %s", camera_id, e)
+                return None
         path = d / "index.m3u8"
         deadline = time.monotonic() + self.s.start_timeout_s
         while not path.exists():
@@ -136,7 +183,7 @@ class HlsPackagers:
         return path
 
     def segment(self, camera_id: str, name: str) -> Path | None:
-        if not SEGMENT_RE.match(name):
+        if not SEGMENT_RE.fullmatch(name):
             return None
         p = self.cam_dir(camera_id) / name
         return p if p.exists() else None

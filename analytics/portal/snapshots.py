@@ -16,20 +16,29 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from analytics.portal.hls import input_args
+
 log = logging.getLogger(__name__)
 
 
 def grab_args(source: str) -> list[str]:
+    """ffmpeg's command for one keyframe of an RTSP URL or a local media file (``input_args`` refuses
+    anything else with ValueError)."""
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error"]
     if source.startswith("rtsp://"):
-        args += ["-rtsp_transport", "tcp", "-analyzeduration", "500000", "-probesize", "200000"]  # ~1 s, not 3-6 s
-    return args + ["-skip_frame", "nokey", "-i", source, "-map", "0:v:0", "-frames:v", "1",
+        args += ["-analyzeduration", "500000", "-probesize", "200000"]  # ~1 s, not 3-6 s
+    return args + ["-skip_frame", "nokey", *input_args(source), "-map", "0:v:0", "-frames:v", "1",
                    "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "5", "pipe:1"]
 
 
 async def grab_jpeg(source: str, timeout_s: float) -> bytes | None:
     """Decode one keyframe of ``source`` to JPEG; None on failure or timeout (the ffmpeg is killed by PID)."""
-    proc = await asyncio.create_subprocess_exec(*grab_args(source), stdin=asyncio.subprocess.DEVNULL,
+    try:
+        args = grab_args(source)
+    except ValueError as e:
+        log.warning("snapshot not taken: %s", e)
+        return None
+    proc = await asyncio.create_subprocess_exec(*args, stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)
     try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,8 @@ def _class_mix(text: str) -> dict[str, float]:
             raise InputError(f"expected CLASS=SHARE, got {part!r}", where="--class-mix") from None
         if not sep:
             raise InputError(f"expected CLASS=SHARE, got {part!r}", where="--class-mix")
+        if not math.isfinite(mix[name.strip()]):
+            raise InputError(f"share of {name.strip()!r} must be a finite number, got {value!r}", where="--class-mix")
     return mix
 
 

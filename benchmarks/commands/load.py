@@ -49,6 +49,11 @@ def build_config(args: argparse.Namespace) -> tuple[str, LoadConfig]:
         if url is None:
             host, port = (sc.portal.host, sc.portal.port) if sc.portal else ("127.0.0.1", 8080)
             url = f"http://{host if ':' not in host else '[' + host + ']'}:{port}"
+        if sc.cameras.backend == "mediamtx":
+            hls = (sc.portal.mediamtx_hls_url if sc.portal and sc.portal.mediamtx_hls_url
+                   else f"http://{sc.cameras.host}:{sc.cameras.hls_port}")
+            if hls not in cfg.extra_origins:       # `portal up` redirects live views there
+                cfg = cfg.model_copy(update={"extra_origins": [*cfg.extra_origins, hls]})
     if url is None:
         raise InputError("give a scenario or --url", where="tilikbench load")
     upd: dict = {}

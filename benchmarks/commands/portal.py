@@ -1,4 +1,5 @@
-"""``tilikbench portal up SCENARIO``: the portal stand-in over a scenario's cameras."""
+"""``tilikbench portal up SCENARIO``: the portal stand-in over a scenario's cameras;
+``tilikbench portal down [SCENARIO]``: stop it (also after its ``up`` was killed)."""
 from __future__ import annotations
 
 import argparse
@@ -10,10 +11,11 @@ from pathlib import Path
 
 from analytics.portal.catalogue import camera_records
 from analytics.portal.config import PortalConfig
+from analytics.portal.owner import stop_portal
 from analytics.portal.serve import PortalServer
 from benchmarks.scenario import load_scenario
 from common.errors import ExitCode, InputError
-from fake_cameras.fleet import Fleet
+from fake_cameras.fleet import Fleet, read_info, stop_fleet
 
 DEFAULT_STATE_DIR = Path(os.environ.get("TILIKBENCH_STATE_DIR", ".state"))
 
@@ -32,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--cache-dir", type=Path, default=Path("cache"), help="footage cache (default: cache)")
     up.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
     up.set_defaults(func=run_up)
+    down = psub.add_parser("down", help="stop the portal of a state dir (and the cameras its `up` started), "
+                                        "also when that `up` was killed")
+    down.add_argument("scenario", nargs="?", help="scenario YAML whose portal.state_dir to use "
+                                                  f"(default: {PortalConfig().state_dir})")
+    down.set_defaults(func=run_down)
 
 
 def _raise_interrupt(signum, frame) -> None:
@@ -67,7 +74,8 @@ def run_up(args: argparse.Namespace) -> int:
             t0 = time.monotonic()
             fleet.start()
             print(f"{len(fleet.cameras)} cameras up ({fleet_cfg.backend}) in {time.monotonic() - t0:.1f}s")
-        with PortalServer(cfg, camera_records(fleet.cameras)) as server:
+        with PortalServer(cfg, camera_records(fleet.cameras),
+                          fleet_state_dir=None if args.cameras_running else args.state_dir) as server:
             hls = cfg.mediamtx_hls_url or "ffmpeg stream copy, on demand"
             print(f"portal up at {server.url} ({cfg.workers} workers, {len(fleet.cameras)} cameras, HLS: {hls})")
             print(f"  {server.url}/api/groups  {server.url}/api/cameras?q=...  {server.url}/metrics")
@@ -84,4 +92,17 @@ def run_up(args: argparse.Namespace) -> int:
                 return int(ExitCode.INTERRUPTED) if args.duration is None else 0
     finally:
         fleet.stop()
+    return 0
+
+
+def run_down(args: argparse.Namespace) -> int:
+    cfg = (load_scenario(args.scenario).portal if args.scenario else None) or PortalConfig()
+    state = Path(cfg.state_dir)
+    n, info = stop_portal(state)
+    fleet_dir = info.get("fleet_state_dir") if info else None
+    if fleet_dir:
+        fleet = read_info(Path(fleet_dir))
+        if fleet is None or fleet.get("owner_pid") == info.get("owner_pid"):   # the cameras that `up` started
+            n += stop_fleet(Path(fleet_dir))
+    print(f"stopped {n} process(es) of the portal in {state}" if n else f"no portal was running in {state}")
     return 0

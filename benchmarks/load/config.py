@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.config import StrictModel
 
@@ -64,6 +64,23 @@ class EndpointMapping(StrictModel):
     camera_ids: list[str] = Field(default_factory=list,
                                   description="cameras to view; empty: discovered from the cameras endpoint")
 
+    @field_validator("groups", "cameras", "playlist", "leave", "snapshot", "login", "my_cameras", "events",
+                     "event_counts", "wall")
+    @classmethod
+    def _relative_path(cls, v: str | None) -> str | None:
+        """A path on the target, never a URL of its own: the load guard checks only the target."""
+        if v is None:
+            return v
+        if not v.startswith("/") or v.startswith("//") or "\\" in v or "://" in v or "@" in v \
+                or any(ch.isspace() or ord(ch) < 32 for ch in v):
+            raise ValueError(f"{v!r} must be a path on the target starting with a single '/' "
+                             "(no scheme, host, '@' or spaces)")
+        try:
+            v.format(camera_id="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{v!r}: the only placeholder allowed is {{camera_id}}") from None
+        return v
+
 
 class LoadConfig(StrictModel):
     shape: ShapeName = Field("step", description="constant (users/spawn_rate), step, diurnal or spike")
@@ -93,6 +110,22 @@ class LoadConfig(StrictModel):
     diurnal: DiurnalShapeConfig = Field(default_factory=DiurnalShapeConfig, description="diurnal shape")
     spike: SpikeShapeConfig = Field(default_factory=SpikeShapeConfig, description="spike shape")
     endpoints: EndpointMapping = Field(default_factory=EndpointMapping, description="the target's endpoint paths")
+    extra_origins: list[str] = Field(default_factory=list,
+                                     description="other http(s)://host:port the users may follow (e.g. the MediaMTX "
+                                                 "HLS server the portal redirects live views to); each passes "
+                                                 "the same target check as the URL")
+
+    @field_validator("extra_origins")
+    @classmethod
+    def _origins(cls, v: list[str]) -> list[str]:
+        from common.errors import InputError
+        from common.netguard import origin_of
+        for url in v:
+            try:
+                origin_of(url)
+            except InputError as e:
+                raise ValueError(f"{url!r}: {e.message}") from None
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> "LoadConfig":

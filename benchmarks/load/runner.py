@@ -135,10 +135,12 @@ def run_load(url: str, cfg: LoadConfig, out_dir: Path, *, workers: int = 0, i_ow
              env: dict[str, str] | None = None) -> LoadRun:
     """Run one bounded headless load against ``url``; results under ``out_dir``."""
     check_target(url, i_own_it=i_own_target)
+    for origin in cfg.extra_origins:          # users may follow these (the guard in the users checks it)
+        check_target(origin, i_own_it=i_own_target)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     conf = out_dir / "load-config.json"
-    write_json_atomic(conf, cfg.model_dump())
+    write_json_atomic(conf, cfg.model_dump(), mode=0o600)     # holds the test accounts' passwords
     prefix, html = out_dir / "locust", out_dir / "locust-report.html"
     run_time = cfg.run_time_s if cfg.shape == "constant" else min(cfg.run_time_s, shape_duration(cfg.shape, cfg) + 1)
     run_time_s = max(1, int(min(run_time, MAX_RUN_TIME_S) + 0.999))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from urllib.parse import quote, urljoin
 
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from benchmarks.load.config import LoadConfig
+from benchmarks.load.guard import GuardedSession, OffTarget, OriginGuard, redirect_target
 from benchmarks.load.settings import current_config
 
 
@@ -27,6 +29,16 @@ class PortalUser(FastHttpUser):
     network_timeout = 30.0
     _camera_cache: list[str] = []
 
+    def __init__(self, environment) -> None:
+        super().__init__(environment)
+        guard = OriginGuard([self.host, *_cfg().extra_origins])
+        self.client = GuardedSession(
+            base_url=self.host, request_event=self.environment.events.request, guard=guard,
+            network_timeout=self.network_timeout, connection_timeout=self.connection_timeout,
+            max_redirects=0, max_retries=self.max_retries, insecure=self.insecure, concurrency=self.concurrency,
+            user=self, client_pool=self.client_pool, ssl_context_factory=self.ssl_context_factory,
+            headers=self.default_headers, proxy_host=self.proxy_host, proxy_port=self.proxy_port)
+
     def on_start(self) -> None:
         self.cfg = _cfg()
         self.ep = self.cfg.endpoints
@@ -34,6 +46,10 @@ class PortalUser(FastHttpUser):
         self.cred = None              # the credentials of the last login, for logging in again
 
     # -- helpers ---------------------------------------------------------------------------------
+    def path(self, template: str, cam: str) -> str:
+        """An endpoint path for one camera; the id (from the target's answers) is percent-quoted."""
+        return template.format(camera_id=quote(cam, safe=""))
+
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
@@ -75,44 +91,68 @@ class PortalUser(FastHttpUser):
         return self.token is not None
 
     def snapshot(self, cam: str) -> None:
-        with self.client.get(self.ep.snapshot.format(camera_id=cam), name="snapshot", catch_response=True) as r:
+        with self.client.get(self.path(self.ep.snapshot, cam), name="snapshot", catch_response=True) as r:
             if r.status_code == 200 and not r.content.startswith(b"\xff\xd8"):
                 r.failure("snapshot is not a JPEG")
 
+    def playlist(self, cam: str, sid: str) -> tuple[str, str] | None:
+        """(URL, text) of a camera's live playlist, following one redirect if the guard allows it."""
+        path = self.path(self.ep.playlist, cam)
+        with self.client.get(path, params={"sid": sid}, name="playlist", catch_response=True) as r:
+            url = r.url or self.client.base_url + path
+            moved = redirect_target(r, url)
+            if moved is None:
+                if r.status_code != 200 or not r.text.startswith("#EXTM3U"):
+                    if r.status_code == 200:
+                        r.failure("not an HLS playlist")
+                    return None
+                return url, r.text
+            r.success()                       # e.g. to the MediaMTX HLS server: followed, guarded
+        try:
+            with self.client.get(moved, name="playlist", catch_response=True) as r:
+                if r.status_code != 200 or not r.text.startswith("#EXTM3U"):
+                    if r.status_code == 200 or redirect_target(r, moved):
+                        r.failure("not an HLS playlist")
+                    return None
+                return moved, r.text
+        except OffTarget:                     # recorded as a "refused" failure; nothing was sent
+            return None
+
     def watch(self, cams: list[str], seconds: float) -> None:
-        """Follow live playlists of ``cams`` (one viewer) for ``seconds``: fetch each new segment once."""
+        """Follow live playlists of ``cams`` (one viewer) for ``seconds``: fetch each new segment once.
+        Segment lines are resolved against the playlist's URL; the session's guard checks the result."""
         sid = uuid.uuid4().hex[:16]
         seen: dict[str, set[str]] = {c: set() for c in cams}
         end = time.monotonic() + seconds
         while True:
             target = 2.0
             for cam in cams:
-                path = self.ep.playlist.format(camera_id=cam)
-                with self.client.get(path, params={"sid": sid}, name="playlist", catch_response=True) as r:
-                    if r.status_code != 200 or not r.text.startswith("#EXTM3U"):
-                        if r.status_code == 200:
-                            r.failure("not an HLS playlist")
-                        continue
-                    base = r.url.rsplit("/", 1)[0] if r.url else path.rsplit("/", 1)[0]
-                    segs = []
-                    for line in r.text.splitlines():
-                        if line.startswith("#EXT-X-TARGETDURATION:"):
-                            target = float(line.split(":", 1)[1])
-                        elif line and not line.startswith("#"):
-                            segs.append(line)
-                    if not seen[cam] and segs:      # join live: the newest segment only
-                        seen[cam].update(s.split("?", 1)[0] for s in segs[:-1])
-                    for line in segs:
-                        seg = line.split("?", 1)[0]
-                        if seg not in seen[cam]:
-                            seen[cam].add(seg)
-                            self.client.get(line if "://" in line else f"{base}/{line}", name="segment")
+                got = self.playlist(cam, sid)
+                if got is None:
+                    continue
+                url, text = got
+                segs = []
+                for line in text.splitlines():
+                    if line.startswith("#EXT-X-TARGETDURATION:"):
+                        target = float(line.split(":", 1)[1])
+                    elif line and not line.startswith("#"):
+                        segs.append(line)
+                if not seen[cam] and segs:      # join live: the newest segment only
+                    seen[cam].update(s.split("?", 1)[0] for s in segs[:-1])
+                for line in segs:
+                    seg = line.split("?", 1)[0]
+                    if seg not in seen[cam]:
+                        seen[cam].add(seg)
+                        try:
+                            self.client.get(urljoin(url, line), name="segment")
+                        except OffTarget:     # a segment on another host or port: refused, skipped
+                            pass
             if time.monotonic() + target > end:
                 break
             time.sleep(target)
         if self.ep.leave:
             for cam in cams:
-                self.client.request("DELETE", self.ep.leave.format(camera_id=cam), params={"sid": sid}, name="leave")
+                self.client.request("DELETE", self.path(self.ep.leave, cam), params={"sid": sid}, name="leave")
 
 
 class Citizen(PortalUser):

@@ -61,9 +61,11 @@ class LoadComponent(Component):
             self._thread = None
             return
         from benchmarks.load.runner import run_load
+        hls = self.portal.server.cfg.mediamtx_hls_url       # live views redirect there: the guard must allow it
         cfg = self.config.model_copy(update={"shape": "constant", "users": self.viewers,
                                              "spawn_rate": max(float(self.viewers) / RAMP_S, 1.0),
-                                             "run_time_s": self.duration_s + RAMP_S})
+                                             "run_time_s": self.duration_s + RAMP_S,
+                                             "extra_origins": [*self.config.extra_origins, *([hls] if hls else [])]})
         out_dir = ctx.run_dir / "load" / f"step-{self._step + 1}-trial-{self._trial}"
 
         def go():

@@ -1,6 +1,8 @@
 """What a generated street scene contains: the parameters of one clip (validated, hashable)."""
 from __future__ import annotations
 
+import math
+
 from pydantic import Field, field_validator, model_validator
 
 from common.config import StrictModel
@@ -71,8 +73,8 @@ class SceneSpec(StrictModel):
         unknown = sorted(set(v) - set(VEHICLE_CLASSES))
         if unknown:
             raise ValueError(f"unknown vehicle class(es) {unknown}; known: {list(VEHICLE_CLASSES)}")
-        if any(x < 0 for x in v.values()):
-            raise ValueError("class shares must be >= 0")
+        if not all(math.isfinite(x) and x >= 0 for x in v.values()):
+            raise ValueError("class shares must be finite numbers >= 0")
         total = sum(v.values())
         if total <= 0:
             raise ValueError("class_mix needs at least one class with a share > 0")

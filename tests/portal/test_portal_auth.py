@@ -53,11 +53,12 @@ def test_tokens_expire_and_reject_tampering(tmp_path: Path):
 def test_login_limiter_counts_per_key_in_window(tmp_path: Path):
     lim = LoginLimiter(tmp_path / "l.db", attempts=3, window_s=10, ip_attempts=4)
     assert [lim.allow("a", "ip1", now=100 + i) for i in range(3)] == [0.0, 0.0, 0.0]
-    assert lim.allow("a", "ip2", now=103) == pytest.approx(7.0)   # user a: first attempt leaves the window at 110
+    assert lim.allow("a", "ip1", now=103) == pytest.approx(7.0)   # user a from ip1: first attempt leaves at 110
+    assert lim.allow("a", "ip2", now=103) == 0.0                  # ... but ip1's guesses never lock a out elsewhere
     assert lim.allow("b", "ip1", now=103) == 0.0                  # 4th attempt from ip1: allowed
     assert lim.allow("c", "ip1", now=104) == pytest.approx(6.0)   # 5th from ip1: the IP is limited
     assert lim.allow("c", "ip3", now=104) == 0.0
-    assert lim.allow("a", "ip4", now=111) == 0.0
+    assert lim.allow("a", "ip1", now=111) == 0.0
     lim.close()
 
 
