@@ -1,6 +1,6 @@
 """Measure the reference calibration on this machine: decode, detector and portal component costs.
 
-Run ``python -m simulator.measure_reference [--out PATH]`` (or ``tilikbench simulate --measure-reference``).
+Run ``tilikbench reference [--out PATH]`` (or ``python -m simulator.measure_reference``).
 Every cost is measured on ONE core (one decoder thread, one inference thread), so that the simulator can
 scale it by core count and relative per-core speed. The run is short (about two minutes) and niced.
 

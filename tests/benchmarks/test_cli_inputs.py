@@ -64,7 +64,7 @@ def test_validate_refuses(tmp_path, capsys, edit, where, what):
 @pytest.mark.parametrize("url, what", [("http://127.0.0.1:99999", "port"), ("ftp://127.0.0.1/", "http://"),
                                        ("http://admin@127.0.0.1:8080", "user info")])
 def test_load_refuses_urls_it_cannot_load(tmp_path, capsys, url, what):
-    code, err = cli(capsys, "load", "--url", url, "--run-time", "5", "--out", str(tmp_path / "out"))
+    code, err = cli(capsys, "load", "--url", url, "--duration", "5", "--out", str(tmp_path / "out"))
     assert code == 2 and what in err
     assert not (tmp_path / "out").exists()          # refused before anything ran
 
