@@ -71,6 +71,6 @@ def test_load_refuses_urls_it_cannot_load(tmp_path, capsys, url, what):
 
 def test_class_mix_must_be_finite(tmp_path, capsys):
     code, err = cli(capsys, "footage", "generate", "--profile", "rt-360p10", "--class-mix", "car=nan",
-                    "--out", str(tmp_path))
+                    "--cache-dir", str(tmp_path))
     assert code == 2 and "--class-mix" in err and "finite" in err
     assert not list(tmp_path.rglob("*.json"))       # no ground truth written
