@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skip sizing the Semarang target and its simulated curves after the run")
     p.add_argument("--city-budget-seconds", type=float, default=240.0,
                    help="time allowed for the city-scale simulations (default: %(default)s)")
+    p.add_argument("--i-own-this-target", action="store_true",
+                   help="an external system under test may be read at non-loopback addresses: you state that "
+                        "you own or operate it (docs/external.md)")
     p.set_defaults(func=run)
 
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(out=args.out, max_steps=args.max_steps, trials=args.trials,
                          step_duration_s=args.step_seconds, warmup_s=args.warmup_seconds,
                          free_ports=args.free_ports, run_id=args.run_id, model_check=not args.no_model_check,
-                         city_scale=not args.no_city_scale, city_budget_s=args.city_budget_seconds)
+                         city_scale=not args.no_city_scale, city_budget_s=args.city_budget_seconds,
+                         i_own_target=args.i_own_this_target)
     ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
     runner = ScenarioRun(scenario, args.scenario, options, ctx)
 

@@ -16,7 +16,7 @@ them); commands are split like a shell would but run without one.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -61,7 +61,7 @@ class CommandDelivery(StrictModel):
     timeout_s: float = Field(30.0, gt=0, description="longest the command may take")
 
 
-CameraDelivery = Annotated[Union[ManifestDelivery, ConfigFileDelivery, CommandDelivery], Field(discriminator="type")]
+CameraDelivery = Annotated[ManifestDelivery | ConfigFileDelivery | CommandDelivery, Field(discriminator="type")]
 
 
 # --------------------------------------------------------------------------- who runs it
@@ -86,13 +86,13 @@ class ObservedProcess(StrictModel):
     pid_file: str | None = Field(None, description="file holding that PID (read at the start of the run)")
 
     @model_validator(mode="after")
-    def _one_pid_source(self) -> "ObservedProcess":
+    def _one_pid_source(self) -> ObservedProcess:
         if self.pid is not None and self.pid_file is not None:
             raise ValueError("give pid or pid_file, not both")
         return self
 
 
-ProcessConfig = Annotated[Union[OwnedProcess, ObservedProcess], Field(discriminator="type")]
+ProcessConfig = Annotated[OwnedProcess | ObservedProcess, Field(discriminator="type")]
 
 
 # --------------------------------------------------------------------------- how health is read
@@ -137,7 +137,7 @@ class JsonSource(StrictModel):
         return JsonField(path=ref) if isinstance(ref, str) else ref
 
     @model_validator(mode="after")
-    def _maps_something(self) -> "JsonSource":
+    def _maps_something(self) -> JsonSource:
         if not self.cameras and not self.system:
             raise ValueError("map at least one quantity (cameras: or system:)")
         return self
@@ -153,7 +153,7 @@ class HealthConfig(StrictModel):
         return out | {q for s in self.json_api for q in (*s.cameras, *s.system)}
 
     @model_validator(mode="after")
-    def _frames_mapped(self) -> "HealthConfig":
+    def _frames_mapped(self) -> HealthConfig:
         if not self.prometheus and not self.json_api:
             raise ValueError("declare at least one health source (prometheus: or json_api:)")
         if not set(FRAME_QUANTITIES) & self.quantities():
@@ -186,7 +186,7 @@ class ExternalStackConfig(StrictModel):
                                     "every online camera to show frames in the health data (before warm-up)")
 
     @model_validator(mode="after")
-    def _ports_unique(self) -> "ExternalStackConfig":
+    def _ports_unique(self) -> ExternalStackConfig:
         dup = sorted({p for p in self.ports if self.ports.count(p) > 1})
         if dup:
             raise ValueError(f"port name listed twice in ports: {', '.join(dup)}")

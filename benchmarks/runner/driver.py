@@ -40,6 +40,7 @@ class RunOptions:
     model_check: bool = True
     city_scale: bool = True
     city_budget_s: float = 240.0
+    i_own_target: bool = False          # an external system's non-loopback endpoints may be contacted
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,7 +113,7 @@ class ScenarioRun:
         write_results(self.run_dir, self.data)
 
     def _pids(self) -> dict[str, list[int]]:
-        return {c.name: c.pids() for c in self.components if c.started}
+        return {c.name: c.pids() for c in self.components if c.started and c.measured_by_pid()}
 
     def execute(self) -> dict[str, Any]:
         ctx, run = self.ctx, self.run
