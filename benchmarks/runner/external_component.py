@@ -270,7 +270,7 @@ class ExternalComponent(Component):
             first = first or snap
             for cam in list(waiting):
                 f0, f1 = self._frames(first, cam), self._frames(snap, cam)
-                if (f1 is not None and f1 > (f0 or 0.0) and snap is not first) or \
+                if (f1 is not None and f1 > 0 and f1 != f0 and snap is not first) or \
                         snap.cameras.get(cam, {}).get("fps", 0.0) > 0:
                     waiting.discard(cam)
             if waiting:
