@@ -44,7 +44,7 @@ class Reader:
     """One camera's consumer process and its frame counts, parsed from the consumer's own output.
 
     ffmpeg decodes every frame (the first output, whose count and stream time come from ``-progress``)
-    and sends the analysed frames (sampled, edge-filtered, shrunk to ``THUMB``) to its stdout, where each
+    and sends the analysed frames (sampled, enlarged and edge-filtered, shrunk to ``THUMB``) to its stdout, where each
     frame's bytes are counted. gst-launch's ``fpsdisplaysink`` prints the frames it rendered.
     """
 
@@ -65,7 +65,7 @@ class Reader:
     def argv(self) -> list[str]:
         if self.kind == "ffmpeg":
             w, h = self.THUMB
-            graph = f"[0:v]split[a][b];[b]fps={self.fps:g},edgedetect,scale={w}:{h},format=gray[c]"
+            graph = f"[0:v]split[a][b];[b]fps={self.fps:g},scale=960:-2,edgedetect,scale={w}:{h},format=gray[c]"
             return ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", self.url,
                     "-filter_complex", graph, "-map", "[a]", "-f", "null", "-",
                     "-map", "[c]", "-f", "rawvideo", "pipe:1", "-progress", str(self.progress), "-stats_period", "0.25"]

@@ -80,7 +80,7 @@ def test_ffmpeg_reader_group_owned_through_a_config_file_has_its_knee_found_mode
     knee = data["steps"][2]["trials"][0]["metrics"]
     assert knee["stream_loss"] == pytest.approx(1 / 3, abs=0.01)        # the third camera is not licensed
     fit = data["measured_costs"]["fit"]                                  # the simulator calibrated from it
-    assert fit["trials"] >= 5 and fit["method"] != "reference", fit
+    assert fit["trials"] == 6 and fit["method"] == "nnls" and fit["analyse_s"] > fit["decode_s"], fit
     mc = data["model_check"]
     assert mc["status"].startswith("done") and mc["measured_knee"] == 3, mc
     assert mc["calibration_method"] == fit["method"]
@@ -137,11 +137,11 @@ def test_an_already_running_system_is_only_observed_through_its_metrics(tmp_path
                  "cameras_via": {"type": "manifest", "path": str(manifest), "serve": False},
                  "process": {"type": "observed"}, "health": {"prometheus": [prom], "timeout_s": 5},
                  "settle_timeout_s": 6}
-        path = scenario(tmp_path, stack, {"cameras": [1, 2], "sampling_fps": [2], "trials": 1, "step_duration_s": 1.5,
+        path = scenario(tmp_path, stack, {"cameras": [2], "sampling_fps": [2], "trials": 1, "step_duration_s": 1.5,
                                           "warmup_s": 0.5}, {"min_analysed_fps": 1.5, "stream_loss": 0.1}, cameras=2)
         data = execute(path, tmp_path)
-        assert [s["verdict"]["ok"] for s in data["steps"]] == [True, True]
-        m = data["steps"][1]["trials"][0]["metrics"]
+        assert [s["verdict"]["ok"] for s in data["steps"]] == [True]
+        m = data["steps"][0]["trials"][0]["metrics"]
         assert m["cpu_pct.stack"] > 0.5 and m["rss_mb.stack"] > 10      # from its own metrics, not by PID
         assert "stack_reported_cpu_pct" not in m
         assert json.loads(manifest.read_text())["cameras"][1]["url"].startswith("rtsp://127.0.0.1:")
