@@ -14,11 +14,13 @@ runner reads must be on loopback unless the run states it owns the target (``--i
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -77,7 +79,6 @@ class ExternalComponent(Component):
         self.proc: subprocess.Popen | None = None
         self._proc_ctime: float | None = None
         self._observed_pid: int | None = None
-        self._log = None
         self.run_dir = Path(".")
         self.current: tuple[int, float] | None = None
         self.load: StepLoad | None = None
@@ -136,7 +137,6 @@ class ExternalComponent(Component):
         for where, src in [(HealthReader.prometheus_where(i), s) for i, s in enumerate(h.prometheus)] + \
                           [(HealthReader.json_where(i), s) for i, s in enumerate(h.json_api)]:
             url = templates.render(src.url, variables, name=f"{where}.url", where=f"{where}.url")
-            from urllib.parse import urlsplit
             host = urlsplit(url).hostname or ""
             if not host:
                 raise InputError(f"no host in {url!r}", where=f"{where}.url")
@@ -189,11 +189,10 @@ class ExternalComponent(Component):
         p = self.config.process
         assert isinstance(p, OwnedProcess)
         argv = templates.command(p.start, variables, where="stack.process.start")
-        self._log = open(self.run_dir / "external" / "system.log", "ab")
-        import os
         try:
-            self.proc = subprocess.Popen(argv, cwd=p.cwd, env={**os.environ, **p.env}, stdout=self._log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            with open(self.run_dir / "external" / "system.log", "ab") as out:    # the child keeps its own copy
+                self.proc = subprocess.Popen(argv, cwd=p.cwd, env={**os.environ, **p.env}, stdout=out,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         except FileNotFoundError:
             raise ResourceError(f"command not found: {argv[0]}", where="stack.process.start") from None
         try:
@@ -346,9 +345,6 @@ class ExternalComponent(Component):
             stop_pid(self.proc.pid, self._proc_ctime)
         self.proc.wait()
         self.proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
     def _stop(self) -> None:
         self._terminate()

@@ -109,8 +109,8 @@ class Reader:
             text = self.progress.read_text()
         except OSError:
             return
-        frames = re.findall(r"^frame=(\d+)", text, re.M)
-        times = re.findall(r"^out_time_us=(\d+)", text, re.M)
+        frames = re.findall(r"^frame=(\d+)", text, re.MULTILINE)
+        times = re.findall(r"^out_time_us=(\d+)", text, re.MULTILINE)
         if frames and int(frames[-1]) > 0:
             self.decoded = base + int(frames[-1])
             if times:

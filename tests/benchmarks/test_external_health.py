@@ -10,11 +10,22 @@ import time
 
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    start_http_server,
+)
 
 from benchmarks.external.config import HealthConfig
 from benchmarks.external.delivery import ManifestServer
-from benchmarks.external.health import EndpointError, HealthReader, HealthSnapshot, fetch
+from benchmarks.external.health import (
+    EndpointError,
+    HealthReader,
+    HealthSnapshot,
+    fetch,
+)
 from benchmarks.external.metrics import histogram_p95, trial_metrics
 from common.errors import InputError
 from common.netguard import free_port
