@@ -65,7 +65,7 @@ class Reader:
     def argv(self) -> list[str]:
         if self.kind == "ffmpeg":
             w, h = self.THUMB
-            graph = f"[0:v]split[a][b];[b]fps={self.fps:g},scale=960:-2,edgedetect,scale={w}:{h},format=gray[c]"
+            graph = f"[0:v]split[a][b];[b]fps={self.fps:g},scale=640:-2,edgedetect,scale={w}:{h},format=gray[c]"
             return ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", self.url,
                     "-filter_complex", graph, "-map", "[a]", "-f", "null", "-",
                     "-map", "[c]", "-f", "rawvideo", "pipe:1", "-progress", str(self.progress), "-stats_period", "0.25"]

@@ -6,7 +6,9 @@ metrics; the reader parses them with ``prometheus_client``'s parser and maps the
 from __future__ import annotations
 
 import contextlib
+import re
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -169,3 +171,12 @@ def test_the_stack_section_is_checked_as_the_external_kind_with_yaml_paths(tmp_p
     err = capsys.readouterr().err
     assert "stack.process.restart (line" in err and "unknown key" in err
     assert "stack.health (line" in err and "map at least one per-camera frame quantity" in err
+
+
+def test_the_worked_examples_of_the_docs_are_valid_scenarios():
+    from benchmarks.scenario import Scenario
+    text = (Path(__file__).resolve().parents[2] / "docs" / "external.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    scenarios = [Scenario.model_validate(yaml.safe_load(b)) for b in blocks]
+    assert [s.stack.type for s in scenarios] == ["external", "external"]
+    assert [s.stack.process.type for s in scenarios] == ["owned", "observed"]
