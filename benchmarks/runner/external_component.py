@@ -26,6 +26,7 @@ import psutil
 
 from benchmarks.external import templates
 from benchmarks.external.config import (
+    CommandDelivery,
     ConfigFileDelivery,
     ExternalStackConfig,
     ObservedProcess,
@@ -96,7 +97,7 @@ class ExternalComponent(Component):
         return _resolve(c.template) if isinstance(c, ConfigFileDelivery) else None
 
     def _variables(self, cameras: list[dict], load: StepLoad | None, delivery: dict[str, Any]) -> dict[str, Any]:
-        return {"cameras": cameras, "step": load.as_dict() | {"index": load.index} if load else None,
+        return {"cameras": cameras, "step": ({**load.as_dict(), "index": load.index} if load else None),
                 "sampling_fps": load.sampling_fps if load else None, "ports": dict(self.ports),
                 "run_dir": str(self.run_dir), "pid": self.pid, **delivery}
 
@@ -235,8 +236,12 @@ class ExternalComponent(Component):
         p = self.config.process
         if isinstance(p, OwnedProcess) and p.restart_on_step:
             self._terminate()
-            self.delivery.deliver(v, self._template)
-            self._launch(self._variables(v["cameras"], load, self.delivery.variables()), ctx)
+            by_command = isinstance(self.config.cameras_via, CommandDelivery)   # an API call needs it up
+            if not by_command:                                                  # a file it reads at start
+                self.delivery.deliver(v, self._template)
+            self._launch(v, ctx)
+            if by_command:
+                self.delivery.deliver(self._variables(v["cameras"], load, self.delivery.variables()), self._template)
         else:
             self.delivery.deliver(v, self._template)
         if not self._checked:

@@ -19,6 +19,7 @@ from benchmarks.runner.context import RunContext
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
 from common.netguard import free_port
+from simulator.calibration import calibration_from_results
 
 HERE = Path(__file__).resolve().parent
 SUT = HERE / "external_sut.py"
@@ -81,6 +82,8 @@ def test_ffmpeg_reader_group_owned_through_a_config_file_has_its_knee_found_mode
     assert knee["stream_loss"] == pytest.approx(1 / 3, abs=0.01)        # the third camera is not licensed
     fit = data["measured_costs"]["fit"]                                  # the simulator calibrated from it
     assert fit["trials"] == 6 and fit["method"] == "nnls" and fit["analyse_s"] > fit["decode_s"], fit
+    cal = calibration_from_results(data)                                 # what the city-scale sizing uses
+    assert any(r.ms_per_batch == pytest.approx(fit["analyse_s"] * 1000) for r in cal.detector_ms)
     mc = data["model_check"]
     assert mc["status"].startswith("done") and mc["measured_knee"] == 3, mc
     assert mc["calibration_method"] == fit["method"]
@@ -105,7 +108,7 @@ def test_gstreamer_pipelines_given_cameras_through_an_http_api_are_measured_by_j
              "cameras_via": {"type": "command", "command": put},
              "process": {"type": "owned",
                          "start": f"{sys.executable} {SUT} --reader gstreamer --port {{{{ ports.http }}}} "
-                                  "--workdir {{ run_dir }}/external"},
+                                  "--workdir {{ run_dir }}/external", "restart_on_step": True},
              "health": {"json_api": [{"url": "http://127.0.0.1:{{ ports.http }}/api/streams", "items": "streams",
                                       "camera_key": "name",
                                       "cameras": {"decoded_frames": "frames.decoded", "online": "up",
@@ -123,6 +126,7 @@ def test_gstreamer_pipelines_given_cameras_through_an_http_api_are_measured_by_j
     assert m["cpu_pct.stack"] > 0.5                                   # gst-launch children in the PID tree
     assert m["stack_reported_cpu_pct"] > 0.5                          # and the system's own report beside it
     assert data["model_check"]["status"].startswith("done")
+    assert system_log(tmp_path).count("reading 1 of 1 cameras") == 1     # restarted for step 2's cameras
 
 
 def test_an_already_running_system_is_only_observed_through_its_metrics(tmp_path):
