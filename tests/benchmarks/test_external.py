@@ -88,17 +88,22 @@ def test_ffmpeg_reader_group_owned_through_a_config_file_has_its_knee_found_mode
     assert mc["status"].startswith("done") and mc["measured_knee"] == 3, mc
     assert mc["calibration_method"] == fit["method"]
     assert (tmp_path / "ext" / "external" / "nvr.yaml").read_text().count("url:") == 3
+    assert system_processes() == [], "the owned system and its readers are stopped by PID"
     assert tilikbench_cli("report", str(tmp_path / "ext")) == 0
     html = (tmp_path / "ext" / "report.en.html").read_text()
     assert "ffmpeg reader group (test NVR, 2-stream licence)" in html
 
 
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        p = psutil.Process(pid)
-        return [p, *p.children(recursive=True)]
-    except psutil.Error:
-        return []
+def system_processes() -> list[psutil.Process]:
+    """This process's descendants that belong to an external system of these tests (none after a run)."""
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if str(SUT) in " ".join(p.cmdline()) or p.name() in ("ffmpeg", "gst-launch-1.0"):
+                out.append(p)
+        except psutil.Error:
+            continue
+    return out
 
 
 def test_gstreamer_pipelines_given_cameras_through_an_http_api_are_measured_by_json_and_pid(tmp_path):
@@ -127,6 +132,7 @@ def test_gstreamer_pipelines_given_cameras_through_an_http_api_are_measured_by_j
     assert m["stack_reported_cpu_pct"] > 0.5                          # and the system's own report beside it
     assert data["model_check"]["status"].startswith("done")
     assert system_log(tmp_path).count("reading 1 of 1 cameras") == 1     # restarted for step 2's cameras
+    assert system_processes() == []
 
 
 def test_an_already_running_system_is_only_observed_through_its_metrics(tmp_path):
