@@ -114,7 +114,7 @@ class PrometheusSource(StrictModel):
 
     def metric(self, quantity: str) -> PromMetric:
         ref = self.metrics[quantity]         # type: ignore[index]
-        return PromMetric(name=ref) if isinstance(ref, str) else ref
+        return PromMetric.model_validate({"name": ref}) if isinstance(ref, str) else ref
 
 
 class JsonField(StrictModel):
@@ -133,8 +133,10 @@ class JsonSource(StrictModel):
                                                           "-> field path from the document's root")
 
     def field(self, quantity: str) -> JsonField:
-        ref = {**self.cameras, **self.system}[quantity]      # type: ignore[index]
-        return JsonField(path=ref) if isinstance(ref, str) else ref
+        ref = self.cameras.get(quantity) or self.system.get(quantity)    # type: ignore[call-overload]
+        if ref is None:
+            raise KeyError(quantity)
+        return JsonField.model_validate({"path": ref}) if isinstance(ref, str) else ref
 
     @model_validator(mode="after")
     def _maps_something(self) -> JsonSource:

@@ -192,11 +192,11 @@ class HealthReader:
                 v = _number(_dig(item, f.path))
                 if v is not None:
                     _add(cameras.setdefault(cam, {}), quantity, v * f.scale)
-        for quantity in src.system:
-            f = src.field(quantity)
+        for sq in src.system:
+            f = src.field(sq)
             v = _number(_dig(doc, f.path))
             if v is not None:
-                system[quantity] = system.get(quantity, 0.0) + v * f.scale
+                system[sq] = system.get(sq, 0.0) + v * f.scale
 
     # -------------------------------------------------------------- checking the mapping
     def check_mapped(self) -> None:

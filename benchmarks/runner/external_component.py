@@ -38,6 +38,7 @@ from benchmarks.external.metrics import trial_metrics, unreachable_metrics
 from benchmarks.runconfig import AXES, StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
+from benchmarks.runner.fleet_component import FleetComponent
 from common.errors import InputError, ResourceError
 from common.netguard import free_port, is_loopback_host
 from common.procs import stop_pid
@@ -72,7 +73,7 @@ class ExternalComponent(Component):
     def __init__(self, scenario, options, others: list[Component]) -> None:
         super().__init__()
         self.config: ExternalStackConfig = scenario.stack
-        self.fleet = next((c for c in others if c.name == "fleet"), None)
+        self.fleet: FleetComponent | None = next((c for c in others if isinstance(c, FleetComponent)), None)
         self.i_own_target = bool(options.i_own_target)
         self.ports: dict[str, int] = {}
         self.delivery: CameraDelivery | None = None
@@ -229,7 +230,7 @@ class ExternalComponent(Component):
         key = (load.cameras, load.sampling_fps)
         if key == self.current:
             return
-        assert self.delivery is not None and self.reader is not None
+        assert self.delivery is not None and self.reader is not None and self.fleet is not None
         infos = self.fleet.cameras[:load.cameras]
         self.online = [c.id for c in infos]
         v = self._variables([camera_record(c) for c in infos], load, self.delivery.variables())
