@@ -18,9 +18,11 @@ knee search, the model check and the report read an external run unchanged:
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 from benchmarks.external.health import HealthSnapshot
+from benchmarks.runconfig import AXES, StepLoad
 
 
 def _delta(v0: float | None, v1: float | None) -> float | None:
@@ -138,3 +140,21 @@ def unreachable_metrics(online: list[str]) -> dict[str, Any]:
     that stops answering must not pass its SLOs by saying nothing)."""
     return {"analysed_fps_min": 0.0, "analysed_fps_mean": 0.0, "analysed_share_min": 0.0,
             "analysed_fps_total": 0.0, "stream_loss": 1.0 if online else 0.0, "health_unreachable": 1.0}
+
+
+def host_stack_cores(history: list[tuple[StepLoad, dict[str, Any]]], host_cores: int) -> list[dict[str, Any]]:
+    """The cores a system on another host had at each measured step (the model check's ``stack_cores``):
+    the host's cores less its other work, the median over the step's trials of the host's CPU
+    (``stack_host_cpu_pct``) minus the system's own (``cpu_pct.stack``)."""
+    loads = [ld for ld, _ in history]
+    axis = next((a for a in AXES if len({getattr(ld, a) for ld in loads}) > 1), "cameras")
+    rows = []
+    for index in sorted({ld.index for ld in loads}):
+        ms = [m for ld, m in history if ld.index == index]
+        others = [max(m["stack_host_cpu_pct"] - m.get("cpu_pct.stack", 0.0), 0.0) / 100.0
+                  for m in ms if "stack_host_cpu_pct" in m]
+        o = statistics.median(others) if others else 0.0
+        value = getattr(next(ld for ld in loads if ld.index == index), axis)
+        rows.append({"step": index, "value": value, "others_cores": round(o, 3), "external_cores": 0.0,
+                     "cores": round(max(host_cores - o, 0.1), 3)})
+    return rows

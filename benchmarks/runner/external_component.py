@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -34,8 +33,12 @@ from benchmarks.external.config import (
 )
 from benchmarks.external.delivery import CameraDelivery, run_command
 from benchmarks.external.health import EndpointError, HealthReader, HealthSnapshot
-from benchmarks.external.metrics import trial_metrics, unreachable_metrics
-from benchmarks.runconfig import AXES, StepLoad
+from benchmarks.external.metrics import (
+    host_stack_cores,
+    trial_metrics,
+    unreachable_metrics,
+)
+from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.fleet_component import FleetComponent
@@ -322,18 +325,8 @@ class ExternalComponent(Component):
         its other work (host CPU minus the system's own), for the model check."""
         if self.config.host_cores is None or not self._history:
             return {}
-        loads = [ld for ld, _ in self._history]
-        axis = next((a for a in AXES if len({getattr(ld, a) for ld in loads}) > 1), "cameras")
-        rows = []
-        for index in sorted({ld.index for ld in loads}):
-            ms = [m for ld, m in self._history if ld.index == index]
-            others = [max(m["stack_host_cpu_pct"] - m.get("cpu_pct.stack", 0.0), 0.0) / 100.0
-                      for m in ms if "stack_host_cpu_pct" in m]
-            o = statistics.median(others) if others else 0.0
-            value = getattr(next(ld for ld in loads if ld.index == index), axis)
-            rows.append({"step": index, "value": value, "others_cores": round(o, 3), "external_cores": 0.0,
-                         "cores": round(max(self.config.host_cores - o, 0.1), 3)})
-        return {"stack_cores": rows, "machine_cores": self.config.host_cores}
+        return {"stack_cores": host_stack_cores(self._history, self.config.host_cores),
+                "machine_cores": self.config.host_cores}
 
     def _terminate(self) -> None:
         if self.proc is None:

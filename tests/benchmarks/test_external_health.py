@@ -180,3 +180,13 @@ def test_the_worked_examples_of_the_docs_are_valid_scenarios():
     scenarios = [Scenario.model_validate(yaml.safe_load(b)) for b in blocks]
     assert [s.stack.type for s in scenarios] == ["external", "external"]
     assert [s.stack.process.type for s in scenarios] == ["owned", "observed"]
+
+
+def test_a_system_on_another_host_gets_that_hosts_cores_less_its_other_work():
+    from benchmarks.external.metrics import host_stack_cores
+    from benchmarks.runconfig import StepLoad
+    history = [(StepLoad(0, 10, 2.0, 0), {"stack_host_cpu_pct": 350.0, "cpu_pct.stack": 250.0}),
+               (StepLoad(0, 10, 2.0, 0), {"stack_host_cpu_pct": 330.0, "cpu_pct.stack": 250.0}),
+               (StepLoad(1, 20, 2.0, 0), {"stack_host_cpu_pct": 700.0, "cpu_pct.stack": 500.0})]
+    rows = host_stack_cores(history, host_cores=16)
+    assert [(r["value"], r["others_cores"], r["cores"]) for r in rows] == [(10, 0.9, 15.1), (20, 2.0, 14.0)]
