@@ -153,22 +153,21 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
                                     duration=_fmt(run.get("step_duration_s", "?")),
                                     warmup=_fmt(run.get("warmup_s", "?")),
                                     fail=_share(run.get("fail_fraction"))), t("method_3")],
-        "parts": [{"name": k, "text": _external_part(data, t) if k == "stack" and v == "wired" and _external_part(data, t)
-                   else t("part_wired") if v == "wired" else t("part_not_declared")
-                   if v == "not declared in the scenario" else f"{t('part_absent')} ({v})"}
-                  for k, v in data.get("wired", {}).items()],
+        "parts": [{"name": k, "text": _part_text(data, k, v, t)} for k, v in data.get("wired", {}).items()],
         "sources": sources,
         "footer": t("footer", version=_version()),
     }
 
 
-def _external_part(data: dict[str, Any], t) -> str | None:
-    """How the report names an external system under test (None: the built-in stack)."""
+def _part_text(data: dict[str, Any], part: str, wired: str, t) -> str:
+    """Whether a part was measured; an external system under test is named, with who ran it."""
     stack = ((data.get("scenario") or {}).get("config") or {}).get("stack") or {}
-    if stack.get("type") != "external":
-        return None
-    return t("part_external", name=stack.get("name", "?"),
-             ownership=t(f"ownership_{(stack.get('process') or {}).get('type', 'owned')}"))
+    if part == "stack" and wired == "wired" and stack.get("type") == "external":
+        return t("part_external", name=stack.get("name", "?"),
+                 ownership=t(f"ownership_{(stack.get('process') or {}).get('type', 'owned')}"))
+    if wired == "wired":
+        return t("part_wired")
+    return t("part_not_declared") if wired == "not declared in the scenario" else f"{t('part_absent')} ({wired})"
 
 
 def render_html(data: dict[str, Any], notes: list[str], lang: str) -> str:
