@@ -19,6 +19,7 @@ from benchmarks.runner.context import RunContext
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
 from common.netguard import free_port
+from common.procs import stop_pid
 from simulator.calibration import calibration_from_results
 
 HERE = Path(__file__).resolve().parent
@@ -157,5 +158,5 @@ def test_an_already_running_system_is_only_observed_through_its_metrics(tmp_path
         assert json.loads(manifest.read_text())["cameras"][1]["url"].startswith("rtsp://127.0.0.1:")
         assert proc.poll() is None, "an observed system is never stopped by the run"
     finally:
-        proc.terminate()
+        stop_pid(proc.pid, None)          # TERM, then KILL, to its process tree
         proc.wait(10)
