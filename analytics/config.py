@@ -153,6 +153,8 @@ class ReconnectConfig(StrictModel):
 
 
 class StackConfig(StrictModel):
+    type: Literal["builtin"] = Field("builtin", description="the project's own ingest-and-analytics stack (the "
+                                     "default); `external` measures another system (docs/external.md)")
     workers: int = Field(1, ge=1, le=256, description="ingest worker processes; cameras are split among them")
     store: str = Field("sqlite:///results/events.db", description="event store DSN: sqlite:///PATH or "
                        "postgresql://...")

@@ -6,11 +6,13 @@ sections (names one section uses that another defines).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any, Union
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from analytics.config import StackConfig
 from analytics.portal.config import PortalConfig
+from benchmarks.external.config import ExternalStackConfig
 from benchmarks.load.config import LoadConfig
 from benchmarks.runconfig import RunConfig, SLOConfig
 from benchmarks.yamlpath import validate_file
@@ -21,6 +23,17 @@ from simulator.config import SimulationConfig
 SCENARIO_SCHEMA_VERSION = 1
 
 
+def _stack_type(value: Any) -> str:
+    """The stack section's ``type``; a section without one is the built-in stack."""
+    if isinstance(value, dict):
+        return str(value.get("type", "builtin"))
+    return str(getattr(value, "type", "builtin"))
+
+
+StackUnderTest = Annotated[Union[Annotated[StackConfig, Tag("builtin")], Annotated[ExternalStackConfig, Tag("external")]],
+                           Discriminator(_stack_type)]
+
+
 class Scenario(StrictModel):
     schema_version: int = Field(SCENARIO_SCHEMA_VERSION, ge=1, le=SCENARIO_SCHEMA_VERSION,
                                 description="version of this file's schema")
@@ -28,7 +41,8 @@ class Scenario(StrictModel):
     description: str = Field("", description="what the scenario represents; state assumptions here")
     seed: int = Field(0, ge=0, description="seed of every random generator of the run")
     cameras: FleetConfig = Field(..., description="the camera fleet (fake_cameras)")
-    stack: StackConfig | None = Field(None, description="the ingest and analytics stack (analytics)")
+    stack: StackUnderTest | None = Field(None, description="the system under test: the built-in ingest and "
+                                         "analytics stack (analytics), or `type: external` (docs/external.md)")
     portal: PortalConfig | None = Field(None, description="the portal (analytics.portal)")
     load: LoadConfig | None = Field(None, description="viewer and operator load (Locust)")
     slos: SLOConfig | None = Field(None, description="service-level objectives that define the knee")

@@ -20,6 +20,24 @@ def format_loc(loc: tuple) -> str:
     return out or "<root>"
 
 
+def yaml_loc(data: Any, loc: tuple) -> tuple:
+    """``loc`` without the union tags pydantic puts in it (``stack.external.health`` -> ``stack.health``):
+    a name that is not a key of the mapping at that point, with more of the path after it."""
+    out: list = []
+    for i, part in enumerate(loc):
+        if isinstance(data, dict) and isinstance(part, str) and part not in data and i + 1 < len(loc) \
+                and loc[i + 1] != "[key]":
+            continue
+        out.append(part)
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            data = None
+    return tuple(out)
+
+
 def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     """Follow ``loc`` through the composed YAML node tree; return the 1-based line of the deepest match."""
     line = None
@@ -90,7 +108,7 @@ def validate_file(model: type[BaseModel], path: Path) -> BaseModel:
     except ValidationError as e:
         lines = []
         for err in e.errors():
-            loc = tuple(p for p in err["loc"])
+            loc = yaml_loc(data, tuple(err["loc"]))
             line = _line_of(node, loc)
             where = f"{format_loc(loc)}" + (f" (line {line})" if line else "")
             msg = err["msg"]

@@ -14,6 +14,7 @@ APT_PACKAGES=(
   postgresql                               # the event store's PostgreSQL tests (started by the tests)
   chromium fonts-dejavu-core               # the report's PDF and its render test (headless)
   poppler-utils                            # pdftoppm/pdfinfo to check the PDF report
+  procps curl                              # kill and curl: the external-system tests' reload and API commands
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from analytics.config import StackConfig
 from analytics.portal.catalogue import camera_records
 from analytics.portal.config import PortalConfig
 from analytics.portal.owner import stop_portal
@@ -60,7 +61,8 @@ def run_up(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise InputError("must be > 0", where="--duration")
     if cfg.events_dsn is None:      # the events the scenario's stack writes
-        updates["events_dsn"] = scenario.stack.store if scenario.stack else "sqlite:///results/events.db"
+        updates["events_dsn"] = scenario.stack.store if isinstance(scenario.stack, StackConfig) \
+            else "sqlite:///results/events.db"
     fleet_cfg = scenario.cameras
     if fleet_cfg.backend == "mediamtx" and cfg.mediamtx_hls_url is None:
         updates["mediamtx_hls_url"] = f"http://{fleet_cfg.host}:{fleet_cfg.hls_port}"

@@ -25,13 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--remote", type=Path, metavar="MANIFEST",
                    help="use cameras (and Locust workers) already running on other hosts, as this fleet "
                         "manifest lists them (docs/scale-out.md)")
-    p.add_argument("--i-own-this-target", action="store_true",
-                   help="the manifest's load target is a deployment you own (needed for a non-loopback one)")
     p.add_argument("--no-model-check", action="store_true", help="skip the simulator's knee prediction")
     p.add_argument("--no-city-scale", action="store_true",
                    help="skip sizing the Semarang target and its simulated curves after the run")
     p.add_argument("--city-budget-seconds", type=float, default=240.0,
                    help="time allowed for the city-scale simulations (default: %(default)s)")
+    p.add_argument("--i-own-this-target", action="store_true",
+                   help="you own or operate the non-loopback targets of this run: an external system under "
+                        "test's endpoints (docs/external.md), the remote manifest's load target "
+                        "(docs/scale-out.md)")
     p.set_defaults(func=run)
 
 

@@ -153,12 +153,21 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
                                     duration=_fmt(run.get("step_duration_s", "?")),
                                     warmup=_fmt(run.get("warmup_s", "?")),
                                     fail=_share(run.get("fail_fraction"))), t("method_3")],
-        "parts": [{"name": k, "text": t("part_wired") if v == "wired" else t("part_not_declared")
-                   if v == "not declared in the scenario" else f"{t('part_absent')} ({v})"}
-                  for k, v in data.get("wired", {}).items()],
+        "parts": [{"name": k, "text": _part_text(data, k, v, t)} for k, v in data.get("wired", {}).items()],
         "sources": sources,
         "footer": t("footer", version=_version()),
     }
+
+
+def _part_text(data: dict[str, Any], part: str, wired: str, t) -> str:
+    """Whether a part was measured; an external system under test is named, with who ran it."""
+    stack = ((data.get("scenario") or {}).get("config") or {}).get("stack") or {}
+    if part == "stack" and wired == "wired" and stack.get("type") == "external":
+        return t("part_external", name=stack.get("name", "?"),
+                 ownership=t(f"ownership_{(stack.get('process') or {}).get('type', 'owned')}"))
+    if wired == "wired":
+        return t("part_wired")
+    return t("part_not_declared") if wired == "not declared in the scenario" else f"{t('part_absent')} ({wired})"
 
 
 def render_html(data: dict[str, Any], notes: list[str], lang: str) -> str:

@@ -92,5 +92,10 @@ class Component:
         for a part that runs here."""
         return []
 
+    def measured_by_pid(self) -> bool:
+        """Whether the runner measures this part's CPU and memory by its PIDs (False: the part reports
+        them itself, e.g. a system observed only through its metrics)."""
+        return True
+
     def _stop(self) -> None:
         raise NotImplementedError

@@ -43,7 +43,7 @@ class RunOptions:
     city_budget_s: float = 240.0
     overrides: dict[str, Any] = field(default_factory=dict)
     remote: FleetManifest | None = None     # cameras and load workers already running elsewhere
-    i_own_target: bool = False              # the manifest's load target is ours to load
+    i_own_target: bool = False   # non-loopback targets (an external system, a remote load target) are ours
 
 
 def checked_run_config(scenario, path: str, options: RunOptions) -> tuple[RunConfig, dict[str, float]]:
@@ -115,7 +115,7 @@ class ScenarioRun:
         write_results(self.run_dir, self.data)
 
     def _pids(self) -> dict[str, list[int]]:
-        return {c.name: c.pids() for c in self.components if c.started}
+        return {c.name: c.pids() for c in self.components if c.started and c.measured_by_pid()}
 
     def execute(self) -> dict[str, Any]:
         ctx, run = self.ctx, self.run

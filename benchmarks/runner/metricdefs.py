@@ -34,6 +34,12 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     MetricDef("stream_loss", "share", True),
     MetricDef("cameras_ready", "cameras", False),
     MetricDef("fleet_mbps", "Mbit/s", False),
+    MetricDef("stream_errors", "errors", True),                   # an external system's (docs/external.md)
+    MetricDef("stack_reported_cpu_pct", "% of one core", True),
+    MetricDef("stack_host_cpu_pct", "% of one core", True),
+    MetricDef("stack_rx_mbps", "Mbit/s", False),
+    MetricDef("stack_tx_mbps", "Mbit/s", False),
+    MetricDef("health_unreachable", "trials", True),
     MetricDef("cpu_pct.total", "% of one core", True),
     MetricDef("rss_mb.total", "MB", True),
 ]}

@@ -20,6 +20,7 @@ import os
 import statistics
 from typing import Any
 
+from analytics.config import StackConfig
 from benchmarks.runner.fleet_component import fleet_for
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def run_as_scenario(results: dict[str, Any], scenario, step: dict[str, Any]):
         "slos": {**base.get("slos", {}), **sim_slos(results.get("slos", {}), float(load["sampling_fps"]))},
         "duration_s": min(float(base.get("duration_s", 600.0)), 600.0),
     })
-    if scenario.stack is not None:
+    if isinstance(scenario.stack, StackConfig):          # an external system runs the simulator's default
         det = scenario.stack.detector
         base["detector"] = {**base.get("detector", {}), "input_size": det.imgsz, "max_batch": det.batch,
                             "backend": BACKENDS.get(det.type, det.type)}
@@ -81,7 +82,7 @@ def _detector_key(scenario) -> dict[str, Any]:
     from simulator.config import DetectorSettings
     det = DetectorSettings()
     key = {"backend": det.backend, "model": det.model, "input_size": det.input_size}
-    if scenario.stack is not None:
+    if isinstance(scenario.stack, StackConfig):
         d = scenario.stack.detector
         key.update(backend=BACKENDS.get(d.type, d.type), input_size=int(d.imgsz))
     return key
@@ -196,10 +197,10 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
             cal = load_calibration()
             cal.provenance = {k: f"reference calibration (the run measured no costs): {v}"
                               for k, v in cal.provenance.items()}
-        cores = _machine_cores(results)
+        cores = int((costs or {}).get("machine_cores") or _machine_cores(results))   # an external host's own
         table = (costs or {}).get("stack_cores") or []
         delivery, delivery_how = delivery_ratio(results, scenario)
-        stack_workers = int(scenario.stack.workers) if scenario.stack is not None else 1
+        stack_workers = int(scenario.stack.workers or cores) if scenario.stack is not None else 1
         predicted_steps = []
         for step in results.get("planned_steps") or results.get("steps", []):
             load = step["load"]

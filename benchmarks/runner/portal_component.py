@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from analytics.config import StackConfig
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
@@ -47,7 +48,7 @@ class PortalComponent(Component):
         update = {"state_dir": str((ctx.run_dir / "portal").resolve())}
         if self.free_ports:
             update["port"] = free_port(self.config.host)
-        if self.stack is not None:
+        if self.stack is not None and isinstance(self.stack.config, StackConfig):   # not an external system
             update["events_dsn"] = self.stack.config.store
         cfg = self.config.model_copy(update=update)
         self.server = PortalServer(cfg, camera_records(self.fleet.cameras))

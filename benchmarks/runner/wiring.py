@@ -39,7 +39,9 @@ def build_components(scenario, options) -> tuple[list[Component], dict[str, str]
         wired["fleet"] = "wired"
     else:
         wired["fleet"] = "not available: fake_cameras.fleet is missing"
-    for section, module, adapter in (("stack", "benchmarks.runner.stack_component", "StackComponent"),
+    stack_adapter = ("benchmarks.runner.external_component", "ExternalComponent") \
+        if getattr(scenario.stack, "type", None) == "external" else ("benchmarks.runner.stack_component", "StackComponent")
+    for section, module, adapter in (("stack", *stack_adapter),
                                      ("portal", "benchmarks.runner.portal_component", "PortalComponent"),
                                      ("load", "benchmarks.runner.load_component", "LoadComponent")):
         cfg: Any = getattr(scenario, section, None)

@@ -36,14 +36,14 @@ def test_zone_outside_the_frame_names_the_yaml_path_and_point(tmp_path):
     with pytest.raises(InputError) as e:
         load_scenario(p)
     msg = str(e.value)
-    assert "stack.classes[0].rules[0].illegal_parking.zone" in msg and "outside the frame" in msg, msg
+    assert "stack.classes[0].rules[0].zone (line" in msg and "outside the frame" in msg, msg
     assert "(line " in msg
 
 
 def test_unknown_detector_type_and_misspelt_key_are_errors(tmp_path):
     with pytest.raises(InputError, match=r"stack.detector"):
         load_scenario(_scenario(tmp_path, {"detector": {"type": "tensorrt", "weights": "x.engine"}}))
-    with pytest.raises(InputError, match=r"stack.detector.ultralytics.imgsize.*unknown key"):
+    with pytest.raises(InputError, match=r"stack.detector.imgsize \(line \d+\): unknown key"):
         load_scenario(_scenario(tmp_path, {"detector": {"type": "ultralytics", "imgsize": 320}}))
 
 

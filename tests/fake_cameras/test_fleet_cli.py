@@ -50,8 +50,8 @@ def test_negative_fps_and_unknown_codec_in_inline_profile(tmp_path, capsys):
                                      "codec": "vp9"}
     assert cli("validate", str(scenario_with(tmp_path, cams))) == 2
     err = capsys.readouterr().err
-    assert "cameras.classes[0].profile.inline.fps" in err and "greater than 0" in err
-    assert "cameras.classes[0].profile.inline.codec" in err and "'h264' or 'h265'" in err
+    assert "cameras.classes[0].profile.fps (line" in err and "greater than 0" in err
+    assert "cameras.classes[0].profile.codec (line" in err and "'h264' or 'h265'" in err
 
 
 def test_unknown_profile_name_and_impairment_target(tmp_path, capsys):
