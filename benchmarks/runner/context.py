@@ -37,6 +37,7 @@ class RunContext:
     stop: threading.Event = field(default_factory=threading.Event)
     sink: MetricsSink = field(default_factory=MetricsSink)
     progress: Callable[[str], None] = lambda line: None
+    budget: Any = None          # the run's common.cpubudget.CpuBudget while it runs under one
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
