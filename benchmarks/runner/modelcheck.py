@@ -110,7 +110,7 @@ def run_costs(results: dict[str, Any], scenario) -> dict[str, Any] | None:
            / rate) if rate else ref.decode("h264", 1280, 720)
     return fit(results, machine_cores=_machine_cores(results), ref_decode_ms_mix=mix,
                ref_decode_rows=[r.model_dump() for r in ref.decode_ms], detector_key=_detector_key(scenario),
-               ref_detector_rows=[r.model_dump() for r in ref.detector_ms])
+               ref_detector_rows=[r.model_dump() for r in ref.detector_ms], seed=int(scenario.seed))
 
 
 def local_hardware(stack_cores: float, workers: int, decode_cores_needed: float):
@@ -171,6 +171,15 @@ def predicted_slos(results: dict[str, Any], r, w, sampling_fps: float, delivery:
     return out
 
 
+def load_points(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every load the run planned or measured (refinement steps included), once each, along the axis."""
+    axis = results.get("axis", "cameras")
+    seen: dict[tuple, dict[str, Any]] = {}
+    for step in [*(results.get("planned_steps") or []), *results.get("steps", [])]:
+        seen.setdefault(tuple(sorted(step["load"].items())), step["load"])
+    return sorted(seen.values(), key=lambda ld: ld[axis])
+
+
 def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
     knee = results.get("knee")
     axis = results.get("axis", "cameras")
@@ -201,8 +210,7 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
         delivery, delivery_how = delivery_ratio(results, scenario)
         stack_workers = int(scenario.stack.workers) if scenario.stack is not None else 1
         predicted_steps = []
-        for step in results.get("planned_steps") or results.get("steps", []):
-            load = step["load"]
+        for load in load_points(results):
             sc, w = _workload(results, scenario, load)
             avail, how = cores_at(table, float(load[axis]), cores)
             workers = max(1, min(stack_workers, cores))
