@@ -56,6 +56,9 @@ class HardwareBudget(StrictModel):
     cpus: float = Field(..., gt=0, le=1024, description="cores the stack may use: whole cores by CPU affinity, "
                                                         "a fraction by a CFS quota (0.5: half a core)")
     portal: bool = Field(False, description="put the portal inside the same budget too")
+    reserve: bool = Field(False, description=(
+        "give the budget the highest scheduling weight (100x a default process group), so that other work "
+        "on a shared machine takes little of its cores; the run's parts outside the budget then get less"))
 
     @property
     def label(self) -> str:

@@ -124,7 +124,7 @@ class CpuBudget:
                 "period_us": self.period_us if self.fractional else None, "how": how}
 
     # ---- the group ----
-    def __enter__(self) -> "CpuBudget":
+    def __enter__(self) -> CpuBudget:
         if not self.needs_group:
             return self
         cg, why = find_cgroup_cpu()

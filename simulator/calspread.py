@@ -15,7 +15,8 @@ deviation of the refitted costs. The sizing interval (``simulator.uncertainty``)
 from __future__ import annotations
 
 import statistics
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

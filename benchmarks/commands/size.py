@@ -7,11 +7,16 @@ from pathlib import Path
 
 from benchmarks.scenario import load_scenario
 from common.resultmeta import stamp, write_json_atomic
+from simulator.alternatives import alternatives
 from simulator.calibration import load_calibration
 from simulator.hardware import load_catalogue
-from simulator.alternatives import alternatives
 from simulator.sizing import size
-from simulator.uncertainty import REPLICATIONS, WINDOW_S, SizingInterval, size_with_interval
+from simulator.uncertainty import (
+    REPLICATIONS,
+    WINDOW_S,
+    SizingInterval,
+    size_with_interval,
+)
 
 RESULT_SCHEMA_VERSION = 2      # 2: adds "interval" and "alternatives"
 

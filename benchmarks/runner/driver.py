@@ -24,6 +24,8 @@ from common.errors import InputError
 
 log = logging.getLogger(__name__)
 
+RESERVED_WEIGHT = 10_000     # cgroup v2 scale (100: a default group; 10,000 the most): a reserved budget
+
 SHOWN = ("analysed_fps_min", "analysed_share_min", "analytics_lag_p95_s", "viewer_p95_ms", "portal_error_rate", "stream_loss",
          "cpu_pct.total")
 
@@ -94,7 +96,7 @@ class ScenarioRun:
         self.options = options
         self.run, self.slos = checked_run_config(scenario, scenario_path, options)
         run_id = options.run_id or (f"{scenario.name}-"
-                                    f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}")
+                                    f"{_dt.datetime.now(_dt.UTC).strftime('%Y%m%dT%H%M%SZ')}")
         self.run_dir = Path(options.out) / run_id
         self.ctx = ctx or RunContext(run_dir=self.run_dir, seed=scenario.seed)
         self.ctx.run_dir = self.run_dir
@@ -121,9 +123,9 @@ class ScenarioRun:
         spec = self.options.budget
         if spec is None:
             return self._execute()
-        with CpuBudget(spec.cpus) as budget:
+        with CpuBudget(spec.cpus, weight=RESERVED_WEIGHT if spec.reserve else None) as budget:
             self.ctx.budget = budget
-            self.data["hardware_budget"] = {**budget.describe(), "portal": spec.portal}
+            self.data["hardware_budget"] = {**budget.describe(), "portal": spec.portal, "reserve": spec.reserve}
             try:
                 return self._execute()
             finally:

@@ -7,13 +7,12 @@ exactly as in a full run; the fit must recover the stack's costs from those meas
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from fakestack import BURN, FakeStack
 
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
@@ -24,34 +23,6 @@ from simulator.runcal import fit_costs
 
 DECODE_MS, ANALYSE_MS = 3.0, 30.0
 CAMERA_FPS = 10            # rt-360p10
-
-STACK = textwrap.dedent("""\
-    import json, os, sys, time
-    state, decode_s, analyse_s = sys.argv[1], float(sys.argv[2]) / 1000, float(sys.argv[3]) / 1000
-    def burn(s):
-        end = time.process_time() + s
-        while time.process_time() < end:
-            pass
-    decoded = analysed = 0
-    t_next = time.monotonic()
-    while True:
-        try:
-            cams, fps, sample = (float(x) for x in open(state + ".load").read().split())
-        except (OSError, ValueError):
-            cams, fps, sample = 0, 0, 0
-        t_next += 0.1
-        d, a = cams * fps * 0.1, cams * sample * 0.1
-        burn(d * decode_s + a * analyse_s)
-        decoded += d
-        analysed += a
-        tmp = state + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"t": time.monotonic(), "decoded": decoded, "analysed": analysed}, f)
-        os.replace(tmp, state)
-        time.sleep(max(t_next - time.monotonic(), 0.0))
-    """)
-BURN = "import time\nwhile True:\n    end = time.process_time() + 0.01\n    while time.process_time() < end: pass\n" \
-       "    time.sleep(0.09)\n"
 
 SCENARIO = textwrap.dedent("""\
     name: modelcheck
@@ -65,49 +36,6 @@ SCENARIO = textwrap.dedent("""\
     simulation:
       duration_s: 120
     """)
-
-
-class FakeStack(Component):
-    """A real child process doing CPU work per frame; the trial reads the frames it did."""
-    name = "stack"
-
-    def __init__(self, state: Path) -> None:
-        super().__init__()
-        self.state, self.proc, self.load, self._before = state, None, None, None
-
-    def _start(self, ctx, peak):
-        self.proc = subprocess.Popen([sys.executable, "-c", STACK, str(self.state), str(DECODE_MS),
-                                      str(ANALYSE_MS)], start_new_session=True)
-
-    def apply(self, load, ctx):
-        self.load = load
-        every = max(1, round(CAMERA_FPS / load.sampling_fps))      # the stack's sampling rule
-        Path(str(self.state) + ".load").write_text(f"{load.cameras} {CAMERA_FPS} {CAMERA_FPS / every}")
-
-    def _read(self):
-        try:
-            return json.loads(self.state.read_text())
-        except (OSError, ValueError):
-            return {"t": 0.0, "decoded": 0.0, "analysed": 0.0}
-
-    def begin_trial(self, ctx):
-        self._before = self._read()
-
-    def measure(self, ctx, duration_s):
-        a, b = self._read(), self._before
-        dt = max(a["t"] - b["t"], 1e-6)
-        analysed = (a["analysed"] - b["analysed"]) / dt
-        per_cam = analysed / self.load.cameras
-        behind = max(duration_s - dt, 0.0)
-        return {"decoded_fps_total": round((a["decoded"] - b["decoded"]) / dt, 3),
-                "analysed_fps_total": round(analysed, 3), "analysed_fps_min": round(per_cam, 3),
-                "analysed_share_min": round(per_cam / self.load.sampling_fps, 3),
-                "analytics_lag_p95_s": round(0.1 + behind, 3), "stream_loss": 0.0}
-
-    def _stop(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(5)
 
 
 class Burner(Component):
@@ -128,7 +56,7 @@ def run_data(tmp_path_factory):
     path.write_text(SCENARIO)
     sc = load_scenario(path)
     run = ScenarioRun(sc, str(path), RunOptions(out=tmp, run_id="mc", city_scale=False), RunContext(run_dir=tmp),
-                      components=[Burner(), FakeStack(tmp / "stack-state.json")])
+                      components=[Burner(), FakeStack(tmp / "stack-state.json", DECODE_MS, ANALYSE_MS, CAMERA_FPS)])
     data = run.execute()
     assert not any(c.started for c in run.components)
     return data

@@ -79,11 +79,10 @@ def test_half_a_core_takes_about_twice_as_long_as_one_core():
 @needs_cgroup
 def test_the_group_is_removed_when_the_body_fails():
     budget = CpuBudget(0.5)
-    with pytest.raises(RuntimeError):
-        with budget:
-            group = budget.group
-            assert group is not None and group.is_dir()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), budget:
+        group = budget.group
+        assert group is not None and group.is_dir()
+        raise RuntimeError("boom")
     assert not group.exists()
 
 
