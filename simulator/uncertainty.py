@@ -23,13 +23,16 @@ import os
 import statistics
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 
+from common.errors import TilikError
 from simulator.calibration import Calibration
 from simulator.hardware import Catalogue
 from simulator.sizing import SizingResult, size
@@ -86,10 +89,28 @@ def _replicate(args: tuple) -> Replication:
         update={"duration_s": min(float(sim.duration_s), window_s)})})
     try:
         s = size(sc, scale_costs(cal, factors), cat, rng=rng)
-    except Exception as e:              # an unmeetable draw is an answer too: recorded, not dropped
-        return Replication(index, factors, float("nan"), [], "", failed=f"{type(e).__name__}: {e}")
+    except TilikError as e:             # an unmeetable draw is an answer too: recorded, not dropped
+        return Replication(index, factors, float("nan"), [], "", failed=e.message)
     return Replication(index, factors, s.cost, [(b.item, b.name, b.quantity, b.unit_price_usd) for b in s.bom],
                        s.binding_resource)
+
+
+def run_parallel(fn: Callable[[Any], Any], jobs: list, workers: int, time_limit_s: float | None = None) -> list:
+    """``fn`` over ``jobs`` in ``workers`` forked processes, in job order; with a time limit, only the jobs
+    finished by then (the rest are cancelled; a job already running is let finish, its result unused)."""
+    if workers == 1 and time_limit_s is None:
+        return [fn(j) for j in jobs]
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+    futures = {pool.submit(fn, j): k for k, j in enumerate(jobs)}
+    done: dict[int, Any] = {}
+    try:
+        for f in as_completed(futures, timeout=time_limit_s):
+            done[futures[f]] = f.result()
+    except FuturesTimeout:
+        pass
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [done[k] for k in sorted(done)]
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -111,13 +132,14 @@ class SizingInterval:
     window_s: float
     wall_s: float
     workers: int
+    planned: int
 
     @property
     def failed(self) -> list[Replication]:
         return [r for r in self.replications if r.failed]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"replications": len(self.replications), "failed": [r.failed for r in self.failed],
+        return {"replications": len(self.replications), "planned": self.planned, "failed": [r.failed for r in self.failed],
                 "items": self.items, "cost_usd": self.cost, "spread": self.spread, "window_s": self.window_s,
                 "wall_s": round(self.wall_s, 1), "workers": self.workers,
                 "draws": [{"index": r.index, "factors": r.factors, "cost_usd": r.cost, "binding": r.binding,
@@ -156,8 +178,9 @@ def summarise(reps: list[Replication]) -> tuple[list[dict[str, Any]], dict[str, 
 
 def size_with_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = None, *,
                        replications: int = REPLICATIONS, workers: int | None = None, seed: int | None = None,
-                       window_s: float = WINDOW_S) -> SizingInterval:
-    """Repeat the sizing search ``replications`` times over resampled costs and seeds (in parallel)."""
+                       window_s: float = WINDOW_S, time_limit_s: float | None = None) -> SizingInterval:
+    """Repeat the sizing search ``replications`` times over resampled costs and seeds (in parallel). With
+    ``time_limit_s``, the interval is over the replications finished by then (the count says how many)."""
     t0 = time.perf_counter()
     sigmas, spread = {}, {}
     for section in SECTIONS:
@@ -167,16 +190,14 @@ def size_with_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = 
     seed = int(scenario.seed) if seed is None else seed
     workers = max(1, min(workers or os.cpu_count() or 1, replications))
     jobs = [(k, scenario, cal, cat, sigmas, seed, window_s) for k in range(replications)]
-    if workers == 1:
-        reps = [_replicate(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            reps = list(pool.map(_replicate, jobs))
+    reps = run_parallel(_replicate, jobs, workers, time_limit_s)
+    if len(reps) < len(jobs):
+        log.warning("%d of %d replications finished within %.0f s", len(reps), len(jobs), time_limit_s or 0)
     for r in reps:
         if r.failed:
             log.warning("replication %d found no hardware: %s", r.index, r.failed)
     items, cost = summarise(reps)
-    return SizingInterval(reps, items, cost, spread, window_s, time.perf_counter() - t0, workers)
+    return SizingInterval(reps, items, cost, spread, window_s, time.perf_counter() - t0, workers, replications)
 
 
 def point_and_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = None,

@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core)")
     p.add_argument("--window-seconds", type=float, default=WINDOW_S,
                    help="simulated seconds of the busiest hour per replication (default: %(default)s)")
+    p.add_argument("--time-limit-seconds", type=float, default=None,
+                   help="stop the replications after this long; the interval is over those finished")
     p.add_argument("--no-alternatives", action="store_true",
                    help="skip the cheapest CPU-only and GPU alternatives")
     p.set_defaults(func=run)
@@ -44,7 +46,7 @@ def _count(x: float) -> str:
 
 def print_interval(iv: SizingInterval) -> None:
     ok = len(iv.replications) - len(iv.failed)
-    print(f"95% interval over {ok} of {len(iv.replications)} replications (resampled costs and seeds, "
+    print(f"95% interval over {ok} of {iv.planned} replications (resampled costs and seeds, "
           f"{iv.window_s:g} s windows, {iv.workers} processes, {iv.wall_s:.0f} s):")
     for it in iv.items:
         alt = "" if it["chosen"] == it["of"] else f"; {it['name']} chosen in {it['chosen']} of {it['of']}"
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     interval = None
     if args.replications > 0:
         interval = size_with_interval(scenario, cal, cat, replications=args.replications, workers=args.workers,
-                                      window_s=args.window_seconds)
+                                      window_s=args.window_seconds, time_limit_s=args.time_limit_seconds)
         print_interval(interval)
     alts = [] if args.no_alternatives else alternatives(scenario, cal, cat)
     for a in alts:
