@@ -3,6 +3,7 @@ with its 95% interval over resampled costs and seeds, and the cheapest CPU-only 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from benchmarks.scenario import load_scenario
@@ -11,6 +12,7 @@ from simulator.alternatives import alternatives
 from simulator.calibration import load_calibration
 from simulator.hardware import load_catalogue
 from simulator.sizing import size
+from simulator.tornado import tornado
 from simulator.uncertainty import (
     REPLICATIONS,
     WINDOW_S,
@@ -18,7 +20,7 @@ from simulator.uncertainty import (
     size_with_interval,
 )
 
-RESULT_SCHEMA_VERSION = 2      # 2: adds "interval" and "alternatives"
+RESULT_SCHEMA_VERSION = 2      # 2: adds "interval", "alternatives" and "sensitivity"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="simulated seconds of the busiest hour per replication (default: %(default)s)")
     p.add_argument("--time-limit-seconds", type=float, default=None,
                    help="stop the replications after this long; the interval is over those finished")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="also size with each assumption off by -30%% and +30%% (the report's tornado chart)")
     p.add_argument("--no-alternatives", action="store_true",
                    help="skip the cheapest CPU-only and GPU alternatives")
     p.set_defaults(func=run)
@@ -92,6 +96,17 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{a.kind}: {a.result.cost:,.0f} USD, {a.cost_per_camera:,.2f} USD per camera "
                   f"({a.cameras:,} cameras): {a.result.hardware.describe()}")
+    sens = None
+    if args.sensitivity:
+        sens = tornado(scenario, cal, cat, workers=args.workers or os.cpu_count() or 1,
+                       window_s=args.window_seconds, time_limit_s=args.time_limit_seconds)
+        print(f"sensitivity (each assumption {-sens['swing']:+.0%} / {sens['swing']:+.0%}, others held; "
+              f"base {sens['base_cost']:,.0f} USD over {sens['window_s']:g} s windows):")
+        for b in sens["bars"]:
+            if b["low_cost"] is None:
+                print(f"  {b['label']} ({b['source']}): {b['why']}")
+            else:
+                print(f"  {b['label']} ({b['source']}): {b['low_cost']:,.0f} / {b['high_cost']:,.0f} USD")
     out = {**stamp("sizing", RESULT_SCHEMA_VERSION), "scenario": scenario.name,
            "bom": [{"item": b.item, "name": b.name, "quantity": b.quantity, "unit_price_usd": b.unit_price_usd,
                     "total_usd": b.total_usd} for b in s.bom],
@@ -99,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
            "storage_tb": s.storage_tb, "ingest_gbps": s.ingest_gbps, "egress_gbps": s.egress_gbps,
            "hardware": s.hardware.spec().model_dump(), "result": r.to_dict(),
            "interval": interval.to_dict() if interval is not None else None,
-           "alternatives": [a.to_dict() for a in alts]}
+           "alternatives": [a.to_dict() for a in alts], "sensitivity": sens}
     path = write_json_atomic(Path(args.out) / f"{scenario.name}-sizing.json", out)
     print(f"result: {path}")
     return 0
