@@ -11,6 +11,7 @@ from common.resultmeta import stamp, write_json_atomic
 from simulator.alternatives import alternatives
 from simulator.calibration import load_calibration
 from simulator.hardware import load_catalogue
+from simulator.phases import plan
 from simulator.sizing import size
 from simulator.tornado import tornado
 from simulator.uncertainty import (
@@ -20,7 +21,7 @@ from simulator.uncertainty import (
     size_with_interval,
 )
 
-RESULT_SCHEMA_VERSION = 2      # 2: adds "interval", "alternatives" and "sensitivity"
+RESULT_SCHEMA_VERSION = 2      # 2: adds "interval", "alternatives", "sensitivity" and "phases"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="stop the replications after this long; the interval is over those finished")
     p.add_argument("--sensitivity", action="store_true",
                    help="also size with each assumption off by -30%% and +30%% (the report's tornado chart)")
+    p.add_argument("--no-phases", action="store_true", help="skip the purchase phases of the scenario's growth")
     p.add_argument("--no-alternatives", action="store_true",
                    help="skip the cheapest CPU-only and GPU alternatives")
     p.set_defaults(func=run)
@@ -96,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{a.kind}: {a.result.cost:,.0f} USD, {a.cost_per_camera:,.2f} USD per camera "
                   f"({a.cameras:,} cameras): {a.result.hardware.describe()}")
+    phases = [] if args.no_phases or scenario.growth is None else plan(scenario, scenario.growth, cal, cat)
+    for ph in phases:
+        print(f"phase {ph.name} ({ph.cameras:,} cameras): {ph.result.hardware.describe()}; buy "
+              + ("; ".join(f"{q:,.0f} x {n} ({i})" for i, n, q, _ in ph.buy) or "nothing")
+              + f": {ph.cost:,.0f} USD" + "".join(f" [{n}]" for n in ph.notes))
     sens = None
     if args.sensitivity:
         sens = tornado(scenario, cal, cat, workers=args.workers or os.cpu_count() or 1,
@@ -114,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
            "storage_tb": s.storage_tb, "ingest_gbps": s.ingest_gbps, "egress_gbps": s.egress_gbps,
            "hardware": s.hardware.spec().model_dump(), "result": r.to_dict(),
            "interval": interval.to_dict() if interval is not None else None,
-           "alternatives": [a.to_dict() for a in alts], "sensitivity": sens}
+           "alternatives": [a.to_dict() for a in alts], "sensitivity": sens,
+           "phases": [ph.to_dict() for ph in phases]}
     path = write_json_atomic(Path(args.out) / f"{scenario.name}-sizing.json", out)
     print(f"result: {path}")
     return 0

@@ -52,7 +52,7 @@ def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float)
     with ProcessSet() as procs:
         # the interval and the sensitivity bars each get a share of the time; what finishes is kept
         p = procs.start("size", [sys.executable, "-m", "benchmarks.cli", "size", str(target),
-                                 "--calibration", str(calibration), "--out", str(out_dir), "--sensitivity",
+                                 "--calibration", str(calibration), "--out", str(out_dir), "--sensitivity", "--no-phases",
                                  "--time-limit-seconds", f"{timeout_s * 0.3:.0f}"],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:

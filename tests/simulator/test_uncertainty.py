@@ -85,3 +85,20 @@ def test_cpu_only_and_gpu_alternatives_side_by_side(small, cal):
     for a in (cpu, gpu):
         assert a.cost_per_camera == pytest.approx(a.result.cost / 124)
         assert a.result.result.slo_ok
+
+
+def test_phases_buy_what_each_phase_adds(small, cal):
+    from simulator.phases import Growth, plan
+    sc = Scenario.model_validate({**small, "growth": {"phases": [
+        {"name": "today", "cameras": {"rt": 40, "atcs": 0}}, {"name": "target", "cameras": {}}]}})
+    today, target = plan(sc, sc.growth, cal)
+    assert (today.cameras, target.cameras) == (40, 124)
+    bought = {}
+    for ph in (today, target):
+        for item, name, qty, _ in ph.buy:
+            bought[(item.split(" (")[0], name)] = bought.get((item.split(" (")[0], name), 0) + qty
+    for b in target.result.bom:          # the two phases together buy at least the target's BOM
+        assert bought.get((b.item.split(" (")[0], b.name), 0) >= b.quantity
+    assert target.cost <= target.result.cost and today.cost == today.result.cost
+    with pytest.raises(Exception, match="camera classes the scenario does not declare: bus"):
+        plan(sc, Growth.model_validate({"phases": [{"name": "x", "cameras": {"bus": 3}}]}), cal)
