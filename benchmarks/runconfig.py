@@ -114,7 +114,8 @@ class RunConfig(StrictModel):
         return [StepLoad(i, at(self.cameras, i), at(self.sampling_fps, i), at(self.viewers, i))
                 for i in range(self.n_steps)]
 
-    def between(self, low: StepLoad, high: StepLoad, index: int) -> StepLoad:
+    @staticmethod
+    def between(low: StepLoad, high: StepLoad, index: int) -> StepLoad:
         """The load halfway between two steps on every axis (whole cameras and viewers, rounded down)."""
         return StepLoad(index, (low.cameras + high.cameras) // 2, (low.sampling_fps + high.sampling_fps) / 2,
                         (low.viewers + high.viewers) // 2)

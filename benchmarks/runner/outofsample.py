@@ -9,7 +9,8 @@ ordered pair (calibrating budget A, predicted budget B, A != B):
   cores less the run's other parts and outside load)``, the latter from A's run (``simulator.runcal.cores_at``),
   with the stack's detector workers sharing them with decoding (``modelcheck.local_hardware``);
 - every load B planned or measured (refinement steps included) is simulated in order along the axis and
-  the run's SLOs are checked on the model's outputs; the first failing load is the predicted knee.
+  the run's SLOs are checked on the model's outputs; the first failing load, refined halfway towards the
+  last passing one as the run refines its own (``run.refine_to``), is the predicted knee.
 
 A pairing **counts** only when B's measured knee lies inside the stepped range (neither at the first step
 nor at the last planned one, where nothing beyond was measured) and both sides' binding SLOs are of the
@@ -108,8 +109,9 @@ def predict_knee(target: dict[str, Any], calibrating: dict[str, Any], scenario, 
     delivery, _ = delivery_ratio(calibrating, scenario)
     stack_workers = int(scenario.stack.workers) if scenario.stack is not None else 1
     workers = max(1, min(stack_workers, int(np.ceil(cpus))))
-    steps = []
-    for load in load_points(target):
+    steps: list[dict[str, Any]] = []
+
+    def probe(load: dict[str, Any]) -> dict[str, Any]:
         sc, w = _workload(target, scenario, load)
         free, _ = cores_at(table, float(load[axis]), machine)
         cores = min(cpus, free)
@@ -118,12 +120,38 @@ def predict_knee(target: dict[str, Any], calibrating: dict[str, Any], scenario, 
         r = simulate(sc, cal, local_hardware(cores, workers, decode), rng=np.random.default_rng(int(scenario.seed)))
         checks = predicted_slos(target, r, w, float(load["sampling_fps"]), delivery)
         failed = {k: v for k, v in checks.items() if v["ok"] is False}
-        binding = max(failed, key=lambda k: failed[k]["severity"]) if failed else None
-        steps.append({"load": load, "stack_cores": round(cores, 3), "ok": not failed, "binding_slo": binding,
-                      "overloaded": str(checks.get("overload", {}).get("value", ""))})
-        if failed:
-            return float(load[axis]), binding, steps
+        step = {"load": load, "stack_cores": round(cores, 3), "ok": not failed,
+                "binding_slo": max(failed, key=lambda k: failed[k]["severity"]) if failed else None,
+                "overloaded": str(checks.get("overload", {}).get("value", ""))}
+        steps.append(step)
+        return step
+
+    passing = None
+    for load in load_points(target):
+        step = probe(load)
+        if step["ok"]:
+            passing = load
+            continue
+        # resolved like the run's own knee: halfway between the last pass and the failure, to refine_to
+        refine_to = (target.get("run") or {}).get("refine_to")
+        while passing is not None and refine_to and (step["load"][axis] - passing[axis]) / step["load"][axis] > refine_to:
+            mid = midpoint(passing, step["load"])
+            if mid[axis] in (passing[axis], step["load"][axis]):
+                break
+            m = probe(mid)
+            if m["ok"]:
+                passing = mid
+            else:
+                step = m
+        return float(step["load"][axis]), step["binding_slo"], steps
     return None, None, steps
+
+
+def midpoint(low: dict[str, Any], high: dict[str, Any]) -> dict[str, Any]:
+    """The load halfway between two (whole cameras and viewers), as ``RunConfig.between`` steps the run."""
+    from benchmarks.runconfig import RunConfig, StepLoad
+    a, b = (StepLoad(0, int(x["cameras"]), float(x["sampling_fps"]), int(x["viewers"])) for x in (low, high))
+    return RunConfig.between(a, b, 0).as_dict()
 
 
 def _not_comparable(calibrating: dict[str, Any], target: dict[str, Any]) -> str | None:
