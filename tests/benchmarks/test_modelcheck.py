@@ -7,6 +7,7 @@ exactly as in a full run; the fit must recover the stack's costs from those meas
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,10 +15,12 @@ import textwrap
 import pytest
 from fakestack import BURN, FakeStack
 
+from benchmarks.runconfig import HardwareBudget
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
+from common.cpubudget import find_cgroup_cpu
 from simulator.calibration import calibration_from_results
 from simulator.runcal import fit_costs
 
@@ -31,7 +34,7 @@ SCENARIO = textwrap.dedent("""\
       classes:
         - {name: rt, count: 6, group: CCTV RT, profile: rt-360p10}
     slos: {min_analysed_share: 0.9, analytics_lag_p95_s: 2.0}
-    run: {cameras: [1, 2, 4, 6], sampling_fps: [1, 2, 5, 8], viewers: [0], trials: 2, step_duration_s: 1.5,
+    run: {cameras: [1, 2, 3, 4, 6], sampling_fps: [1, 2, 3, 5, 8], viewers: [0], trials: 2, step_duration_s: 1.5,
           warmup_s: 0.3}
     simulation:
       duration_s: 120
@@ -55,7 +58,11 @@ def run_data(tmp_path_factory):
     path = tmp / "scenario.yaml"
     path.write_text(SCENARIO)
     sc = load_scenario(path)
-    run = ScenarioRun(sc, str(path), RunOptions(out=tmp, run_id="mc", city_scale=False), RunContext(run_dir=tmp),
+    # the stand-in stack gets the whole machine, reserved against other work on it where cgroups allow, so
+    # that a busy neighbour does not put the knee at the first steps and leave nothing below it to fit on
+    budget = HardwareBudget(cpus=len(os.sched_getaffinity(0)), reserve=True) if find_cgroup_cpu()[0] else None
+    run = ScenarioRun(sc, str(path), RunOptions(out=tmp, run_id="mc", city_scale=False, budget=budget),
+                      RunContext(run_dir=tmp),
                       components=[Burner(), FakeStack(tmp / "stack-state.json", DECODE_MS, ANALYSE_MS, CAMERA_FPS)])
     data = run.execute()
     assert not any(c.started for c in run.components)
@@ -69,7 +76,7 @@ def test_run_costs_fitted_from_measured_cpu(run_data):
     assert costs["schema_version"] == 1 and fit["method"] == "nnls" and fit["trials"] >= 4
     assert fit["trials"] == sum(len(s["trials"]) for s in below) - len(fit["outlier_trials"])
     # recovered from CPU measured by PID (the child's own loop adds a little): within 35%
-    assert fit["decode_s"] * 1000 == pytest.approx(DECODE_MS, rel=0.35)
+    assert fit["decode_s"] * 1000 == pytest.approx(DECODE_MS, rel=0.35), (fit, run_data["knee"])
     assert fit["analyse_s"] * 1000 == pytest.approx(ANALYSE_MS, rel=0.35)
     cores = costs["machine_cores"]
     for row in costs["stack_cores"]:          # the burner's ~10% of a core is taken off the machine
@@ -90,7 +97,7 @@ def test_model_check_predicts_with_the_runs_calibration(run_data):
     assert mc["axis"] == "cameras" and mc["target"] == 0.15
     steps = mc["predicted_steps"]
     # the planned steps and the knee's refinement steps, in order along the axis
-    loads = sorted({1, 2, 4, 6} | {s["load"]["cameras"] for s in run_data["steps"]})
+    loads = sorted({1, 2, 3, 4, 6} | {s["load"]["cameras"] for s in run_data["steps"]})
     assert [s["load"]["cameras"] for s in steps] == loads[:len(steps)]
     first = steps[0]
     assert set(first["slo"]) >= {"min_analysed_share", "analytics_lag_p95_s"}
