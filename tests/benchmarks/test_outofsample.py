@@ -1,5 +1,5 @@
-"""Out-of-sample model check on emulated hardware: the smoke scenario's fleet, a stand-in stack doing known
-CPU work per frame, run under CPU budgets of 0.5 and 1 core. The model is calibrated on one budget's
+"""Out-of-sample model check on emulated hardware: the smoke scenario's traffic cameras, a stand-in stack
+doing known CPU work per frame, run under CPU budgets of 0.5 and 1 core. The model is calibrated on one budget's
 trials below its knee and predicts the other budget's knee; a simulator with its costs halved must fail.
 """
 from __future__ import annotations
@@ -23,7 +23,9 @@ DECODE_MS, ANALYSE_MS, CAMERA_FPS = 2.0, 25.0, 10
 RUN = {"cameras": [4, 8, 12, 16, 24, 32], "sampling_fps": [1.0], "viewers": [0],
        "trials": 3, "step_duration_s": 1.0, "warmup_s": 0.3}
 SLOS = {"min_analysed_share": 0.9}
-FLEET_SCALE = 8                       # the smoke fleet's four cameras, eight of each: 32
+FLEET = 32        # the smoke fleet's traffic cameras (rt-480p10), 32 of them: one resolution, as the
+                  # stand-in's decode cost is the same for every frame while the calibration scales decode
+                  # by resolution (a mix would make the model's 480p frames dearer than the stand-in's)
 
 
 pytestmark = pytest.mark.skipif(find_cgroup_cpu()[0] is None, reason="no writable cgroup cpu controller")
@@ -31,8 +33,9 @@ pytestmark = pytest.mark.skipif(find_cgroup_cpu()[0] is None, reason="no writabl
 
 def _scenario():
     smoke = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml")
-    fleet = smoke.cameras.model_copy(update={"classes": [c.model_copy(update={"count": c.count * FLEET_SCALE})
-                                                         for c in smoke.cameras.classes]})
+    atcs = next(c for c in smoke.cameras.classes if c.name == "atcs")
+    fleet = smoke.cameras.model_copy(update={"classes": [atcs.model_copy(update={"count": FLEET})],
+                                             "impairments": []})
     return smoke.model_copy(update={"cameras": fleet, "run": smoke.run.model_validate(RUN),
                                     "slos": smoke.slos.model_validate(SLOS), "portal": None, "load": None})
 
@@ -88,9 +91,7 @@ def test_calibrated_at_one_budget_the_model_predicts_the_other(runs):
         assert p["measured_binding_slo"] == "min_analysed_share"
         assert p["rel_error"] is not None and p["within_target"] is (p["rel_error"] <= 0.15)
     errors = [p["rel_error"] for p in check["pairings"]]
-    # 0-21% measured on a machine at load average 20-36 (within 15% on one or both pairings): the model's
-    # local machine keeps decoding on a core of its own and saturates a little early (docs/runner.md)
-    assert max(errors) <= 0.25, [p["summary"] for p in check["pairings"]]
+    assert check["within_target"] == 2, [p["summary"] for p in check["pairings"]]
 
 
 def test_a_simulator_with_costs_halved_fails_the_check(runs):
