@@ -90,7 +90,6 @@ def test_calibrated_at_one_budget_the_model_predicts_the_other(runs):
         assert p["status"] == PairingStatus.COUNTS.value, p["summary"]
         assert p["measured_binding_slo"] == "min_analysed_share"
         assert p["rel_error"] is not None and p["within_target"] is (p["rel_error"] <= 0.15)
-    errors = [p["rel_error"] for p in check["pairings"]]
     assert check["within_target"] == 2, [p["summary"] for p in check["pairings"]]
 
 
