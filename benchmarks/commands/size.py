@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--window-seconds", type=float, default=WINDOW_S,
                    help="simulated seconds of the busiest hour per replication (default: %(default)s)")
     p.add_argument("--time-limit-seconds", type=float, default=None,
-                   help="stop the replications after this long; the interval is over those finished")
+                   help="stop the replications, and the sensitivity runs, after this long each; what "
+                        "finished is kept")
     p.add_argument("--sensitivity", action="store_true",
                    help="also size with each assumption off by -30%% and +30%% (the report's tornado chart)")
     p.add_argument("--no-phases", action="store_true", help="skip the purchase phases of the scenario's growth")
