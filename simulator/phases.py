@@ -2,10 +2,11 @@
 
 A growth plan lists phases in order, each naming camera counts per class (classes it does not name keep
 the scenario's count): e.g. 14,000 cameras today, the 20,293 RT cameras of the target, then the private
-cameras joining. Each phase is sized on its own (``simulator.sizing.size``); what to buy in a phase is,
-per BOM item and model, what the phase needs beyond what the earlier phases bought. When a phase's search
-picks another model for an item (a bigger server type), the earlier units stay in service and the phase
-buys its own count of the new model; the plan says so, since the units are then not interchangeable.
+cameras joining. The first phase is sized on the whole catalogue (``simulator.sizing.size``); later phases
+on the models it chose, so that they add units of the same servers and GPUs; what to buy in a phase is,
+per BOM item and model, what the phase needs beyond what the earlier phases bought. When those models
+cannot meet the SLOs any more, the phase is sized on the whole catalogue, the earlier units stay in
+service and the phase buys its own count of the new model; the plan says so.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from common.config import StrictModel
+from common.errors import TilikError
 from simulator.calibration import Calibration
-from simulator.hardware import Catalogue
+from simulator.hardware import Catalogue, load_catalogue
 from simulator.sizing import SizingResult, size
 
 
@@ -72,13 +74,33 @@ def scenario_at(scenario: Any, phase: Phase, where: str) -> Any:
                                        "simulation": sim.model_copy(update={"analytic_fps": fps})})
 
 
+def same_models(cat: Catalogue, r: SizingResult) -> Catalogue:
+    """The catalogue narrowed to the models an earlier phase bought, so that a later phase adds to them."""
+    hw = r.hardware
+    servers = {hw.ingest_server.name, hw.portal_server.name}
+    return cat.model_copy(update={
+        "cpu_servers": [s for s in cat.cpu_servers if s.name in servers or s.price_usd == 0],
+        "gpus": [g for g in cat.gpus if hw.gpu is not None and g.name == hw.gpu.name]})
+
+
 def plan(scenario: Any, growth: Growth, cal: Calibration, cat: Catalogue | None = None) -> list[PhasePlan]:
+    """Each phase sized on the models the first phase chose (the city keeps buying what it runs), or on
+    the whole catalogue when those cannot meet the SLOs any more (the plan then says so)."""
+    cat = cat or load_catalogue(scenario.simulation.catalogue)
     owned: dict[tuple[str, str], float] = {}
-    out = []
+    out: list[PhasePlan] = []
     for i, phase in enumerate(growth.phases):
         sc = scenario_at(scenario, phase, f"growth.phases[{i}].cameras")
-        r = size(sc, cal, cat)
-        p = PhasePlan(phase.name, sum(c.count for c in sc.cameras.classes), r)
+        notes = []
+        if out:
+            try:
+                r = size(sc, cal, same_models(cat, out[0].result))
+            except TilikError as e:
+                notes.append(f"the first phase's models no longer meet the SLOs ({e.message}); sized anew")
+                r = size(sc, cal, cat)
+        else:
+            r = size(sc, cal, cat)
+        p = PhasePlan(phase.name, sum(c.count for c in sc.cameras.classes), r, notes=notes)
         for b in r.bom:
             key = (b.item.split(" (")[0], b.name)             # disks: "disk (N TB ...)" -> "disk"
             more = max(0.0, b.quantity - owned.get(key, 0.0))
