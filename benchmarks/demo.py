@@ -2,8 +2,10 @@
 
 Runs scenarios/semarang-demo.yaml (ten generated cameras of the city's groups) with every part the
 project has: the camera farm, the analytics stack, the portal and Locust viewers; steps cameras, sampling
-fps and viewers together until the knee; checks the simulator's prediction of that knee; sizes the
-Semarang target; writes the report in English and Bahasa Indonesia (HTML and PDF).
+fps and viewers together until the knee, once with the stack inside half a core and once inside one core
+(CPU budgets); checks the simulator out of sample (calibrated under one budget, it predicts the knee
+under the other); sizes the Semarang target with its 95% interval; writes the report in English and
+Bahasa Indonesia (HTML and PDF).
 
 Sections the scenario file does not declare (``slos``, ``run``, ``stack``) get the demo's defaults
 below; the scenario actually run is saved beside the results. Serves on free loopback ports.
@@ -18,10 +20,11 @@ from pathlib import Path
 import yaml
 
 from benchmarks.cli import run_guarded
-from benchmarks.commands.run import print_summary
+from benchmarks.commands.run import print_out_of_sample, print_summary
 from benchmarks.report.build import write_report
 from benchmarks.runner.context import RunContext, stop_on_sigint
 from benchmarks.runner.driver import RunOptions, ScenarioRun
+from benchmarks.runner.hardware import run_hardware
 from benchmarks.scenario import load_scenario
 from benchmarks.yamlpath import load_yaml
 from common.errors import InputError
@@ -44,6 +47,9 @@ DEMO_RUN = {
     "fail_fraction": 0.5,
     "step_duration_s": 10,
     "warmup_s": 10,                 # a restarted stack first works off what it buffered while connecting
+    # the knee under half a core and under one core (CPU budgets), then the model calibrated on each
+    # predicts the other: the out-of-sample check
+    "hardware": [{"cpus": 0.5}, {"cpus": 1}],
 }
 DEMO_STACK = {
     "workers": 1,
@@ -83,13 +89,23 @@ def main(argv: list[str] | None = None) -> int:
         composed = compose(args.scenario, args.out / run_id / "scenario.yaml")
         scenario = load_scenario(composed)
         ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
-        runner = ScenarioRun(scenario, str(composed), RunOptions(out=args.out, run_id=run_id, free_ports=True), ctx)
-        with stop_on_sigint(ctx):
-            data = runner.execute()
-        print_summary(data)
+        options = RunOptions(out=args.out, run_id=run_id, free_ports=True)
+        if scenario.run is not None and scenario.run.hardware:
+            with stop_on_sigint(ctx):
+                hw = run_hardware(scenario, str(composed), options, ctx, run_id)
+            for data in hw.runs:
+                print(f"-- {data['hardware_budget']['cpus']:g} core(s)")
+                print_summary(data)
+            print_out_of_sample(hw.check)
+            run_dir = hw.run_dir / hw.runs[-1]["run_id"] if hw.runs else hw.run_dir
+        else:
+            runner = ScenarioRun(scenario, str(composed), options, ctx)
+            with stop_on_sigint(ctx):
+                print_summary(runner.execute())
+            run_dir = runner.run_dir
         paths = []
         for lang in ("en", "id"):
-            html, _ = write_report(runner.run_dir, lang)
+            html, _ = write_report(run_dir, lang)
             paths.append(html)
             if not args.no_pdf:
                 from benchmarks.report.chromium import print_pdf

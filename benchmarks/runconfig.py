@@ -50,6 +50,21 @@ class StepLoad:
         return {"cameras": self.cameras, "sampling_fps": self.sampling_fps, "viewers": self.viewers}
 
 
+class HardwareBudget(StrictModel):
+    """Emulated hardware for the stack under test: a CPU budget (``common.cpubudget``)."""
+
+    cpus: float = Field(..., gt=0, le=1024, description="cores the stack may use: whole cores by CPU affinity, "
+                                                        "a fraction by a CFS quota (0.5: half a core)")
+    portal: bool = Field(False, description="put the portal inside the same budget too")
+    reserve: bool = Field(False, description=(
+        "give the budget the highest scheduling weight (100x a default process group), so that other work "
+        "on a shared machine takes little of its cores; the run's parts outside the budget then get less"))
+
+    @property
+    def label(self) -> str:
+        return f"cpus-{self.cpus:g}"
+
+
 class RunConfig(StrictModel):
     """How a run steps the load and how often it repeats each step."""
 
@@ -63,6 +78,12 @@ class RunConfig(StrictModel):
     step_duration_s: float = Field(10.0, gt=0, le=3600, description="measuring time of one trial, seconds")
     warmup_s: float = Field(3.0, ge=0, le=600, description="settling time after the load changes, not measured")
     max_steps: int | None = Field(None, ge=1, description="stop after this many steps even without a knee")
+    hardware: list[HardwareBudget] = Field(default_factory=list, description=(
+        "CPU budgets to find the knee under, one run each (e.g. [{cpus: 0.5}, {cpus: 1}, {cpus: 2}]); "
+        "empty: the whole machine. With two or more the model is checked out of sample across them"))
+    refine_to: float | None = Field(0.15, gt=0, lt=1, description=(
+        "after the knee, step between the last passing and the first failing load until they are within "
+        "this share of the failing one (null: no refinement)"))
     impairments: bool = Field(False, description="apply the scenario's camera impairments during the run "
                               "(off by default: a knee search measures steady load)")
 
@@ -77,6 +98,9 @@ class RunConfig(StrictModel):
             raise ValueError("cameras and viewers must be >= 0")
         if any(f <= 0 for f in self.sampling_fps):
             raise ValueError("sampling_fps values must be > 0")
+        cpus = [h.cpus for h in self.hardware]
+        if len(set(cpus)) != len(cpus):
+            raise ValueError(f"hardware lists a CPU budget twice: {cpus}")
         return self
 
     @property
@@ -89,6 +113,12 @@ class RunConfig(StrictModel):
             return values[0] if len(values) == 1 else values[i]
         return [StepLoad(i, at(self.cameras, i), at(self.sampling_fps, i), at(self.viewers, i))
                 for i in range(self.n_steps)]
+
+    @staticmethod
+    def between(low: StepLoad, high: StepLoad, index: int) -> StepLoad:
+        """The load halfway between two steps on every axis (whole cameras and viewers, rounded down)."""
+        return StepLoad(index, (low.cameras + high.cameras) // 2, (low.sampling_fps + high.sampling_fps) / 2,
+                        (low.viewers + high.viewers) // 2)
 
     def stepped_axis(self) -> str:
         """The axis the load grows along (the first that changes; cameras if none does)."""

@@ -19,6 +19,7 @@ from benchmarks.yamlpath import validate_file
 from common.config import StrictModel
 from fake_cameras.config import FleetConfig
 from simulator.config import SimulationConfig
+from simulator.phases import Growth
 
 SCENARIO_SCHEMA_VERSION = 1
 
@@ -48,6 +49,7 @@ class Scenario(StrictModel):
     slos: SLOConfig | None = Field(None, description="service-level objectives that define the knee")
     run: RunConfig | None = Field(None, description="how a scenario run steps the load")
     simulation: SimulationConfig | None = Field(None, description="simulator settings")
+    growth: Growth | None = Field(None, description="purchase phases for sizing (camera counts per phase)")
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -62,6 +62,17 @@ class HlsCosts(StrictModel):
     segment_s: float = Field(2.0, gt=0, description="HLS segment duration")
 
 
+class CostSpread(StrictModel):
+    """How sure a measured cost is: its bootstrap distribution over the calibrating trials."""
+
+    median: float = Field(..., ge=0, description="median of the refitted cost, ms")
+    low: float = Field(..., ge=0, description="2.5th percentile, ms")
+    high: float = Field(..., ge=0, description="97.5th percentile, ms")
+    rel_sd: float = Field(..., ge=0, description="standard deviation / mean of the refitted cost")
+    resamples: int = Field(..., ge=1, description="bootstrap resamples that fitted")
+    of: str = Field("", description="what the cost is per")
+
+
 class Calibration(StrictModel):
     schema_version: int = Field(..., description="version of this file's schema")
     kind: str = "calibration"
@@ -75,6 +86,8 @@ class Calibration(StrictModel):
     detector_ms: list[DetectorCost] = Field(..., min_length=1)
     portal_ms: list[PortalCost] = Field(..., min_length=1)
     hls: HlsCosts = Field(default_factory=HlsCosts)
+    spread: dict[str, CostSpread] = Field(default_factory=dict, description=(
+        "section (decode_ms, detector_ms) -> spread of its measured cost; absent: a single measurement"))
 
     # ---- lookups (ms on one core of the calibrating machine) ----
     def decode(self, codec: str, width: int, height: int) -> float:
@@ -191,4 +204,6 @@ def calibration_from_results(results_json: dict[str, Any], reference: Calibratio
             data[section] = ([r.model_dump() for r in ref_value] if isinstance(ref_value, list)
                              else ref_value.model_dump())
             data["provenance"][section] = f"reference ({ref.label or 'reference calibration'})"
+    if isinstance(costs.get("spread"), dict):
+        data["spread"] = costs["spread"]
     return _validate(data, f"{where}: measured_costs")

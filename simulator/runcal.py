@@ -132,14 +132,23 @@ def cores_at(table: list[dict[str, Any]], value: float, machine_cores: int) -> t
 
 def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix: float,
               ref_decode_rows: list[dict], detector_key: dict[str, Any],
-              ref_detector_rows: list[dict] | None = None) -> dict[str, Any]:
+              ref_detector_rows: list[dict] | None = None, seed: int = 0) -> dict[str, Any]:
     """``measured_costs`` for a run: decode rows (the reference's resolution curve scaled to the fitted
     cost of this run's camera mix), a detector row for the run's backend and input size (CPU per analysed
     frame: detection, tracking, rules; other backends and sizes kept from the reference), and the stack's
-    cores per step. Sections the run could not measure are left out (-> reference)."""
-    fit = fit_costs(results)
+    cores per step. Sections the run could not measure are left out (-> reference).
+
+    Only trials strictly below the knee calibrate, outlier trials left out, and the costs carry their
+    bootstrap spread (``simulator.calspread``)."""
+    from simulator.calspread import below_knee, bootstrap, outlier_trials, without
+    below = below_knee(results)
+    outliers = outlier_trials(below)
+    used = without(below, outliers)
+    fit = fit_costs(used)
+    fit["steps_used"] = [st["index"] for st in used.get("steps", [])]
+    fit["outlier_trials"] = outliers
     costs: dict[str, Any] = {"schema_version": 1, "fit": fit,
-                             "stack_cores": stack_cores(results, machine_cores),
+                             "stack_cores": stack_cores(used, machine_cores),
                              "machine_cores": machine_cores, "provenance": {}}
     if fit["method"] != "reference":
         k = fit["decode_s"] * 1000.0 / ref_decode_ms_mix
@@ -148,9 +157,15 @@ def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix:
             r for r in (ref_detector_rows or [])          # other backends and input sizes: the reference's
             if (r["backend"], r["input_size"]) != (detector_key["backend"], detector_key["input_size"])]
         fit["decode_scale_vs_reference"] = round(k, 3)
+        spread = bootstrap(used, fit_costs, np.random.default_rng(seed))
+        if spread:           # relative spread of this run's costs; applies to every row it scaled
+            costs["spread"] = {key: {**v, "of": "ms per decoded frame of the run's mix" if key == "decode_ms"
+                                     else "ms per analysed frame"} for key, v in spread.items()}
         costs["provenance"] = {
             "decode_ms": f"{fit['provenance']}; {fit['decode_s'] * 1000:.2f} ms per decoded frame of this run's "
                          f"mix (x{k:.2f} the reference curve)",
             "detector_ms": f"{fit['provenance']}; {fit['analyse_s'] * 1000:.1f} ms per analysed frame "
                            "(detection + tracking + rules)"}
+        kept = f"; steps strictly below the knee only, {len(outliers)} outlier trial(s) left out"
+        costs["provenance"] = {k2: v + kept for k2, v in costs["provenance"].items()}
     return costs

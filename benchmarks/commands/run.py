@@ -1,4 +1,5 @@
-"""``tilikbench run SCENARIO``: step the load along the scenario's axes and find the knee."""
+"""``tilikbench run SCENARIO``: step the load along the scenario's axes and find the knee (under each CPU
+budget of ``run.hardware``, then the out-of-sample model check across them)."""
 from __future__ import annotations
 
 import argparse
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
                          remote=load_manifest(args.remote) if args.remote else None,
                          i_own_target=args.i_own_this_target)
     ctx = RunContext(run_dir=args.out, seed=scenario.seed, progress=lambda line: print(line, flush=True))
+    if scenario.run is not None and scenario.run.hardware:
+        return _run_hardware(scenario, args, options, ctx)
     runner = ScenarioRun(scenario, args.scenario, options, ctx)
 
     with stop_on_sigint(ctx):
@@ -79,3 +82,27 @@ def run(args: argparse.Namespace) -> int:
         print("the run was interrupted; its results are partial (complete: false) and still reportable")
         return int(ExitCode.INTERRUPTED)
     return 0
+
+
+def print_out_of_sample(check: dict | None) -> None:
+    if not check:
+        return
+    print(f"out-of-sample check: {check['summary']}")
+    for p in check["pairings"]:
+        print(f"  {p['summary']}")
+
+
+def _run_hardware(scenario, args: argparse.Namespace, options: RunOptions, ctx: RunContext) -> int:
+    """``run.hardware`` lists CPU budgets: the knee under each, then the out-of-sample check."""
+    import time
+
+    from benchmarks.runner.hardware import run_hardware
+    run_id = args.run_id or f"{scenario.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    with stop_on_sigint(ctx):
+        hw = run_hardware(scenario, args.scenario, options, ctx, run_id)
+    for data in hw.runs:
+        print(f"-- {data['hardware_budget']['cpus']:g} core(s) ({data['hardware_budget']['how']})")
+        print_summary(data)
+    print_out_of_sample(hw.check)
+    print(f"results: {hw.run_dir}")
+    return 0 if hw.complete else int(ExitCode.INTERRUPTED)

@@ -1,16 +1,27 @@
-"""``tilikbench size SCENARIO``: the cheapest catalogue hardware meeting the SLOs with headroom, as a BOM."""
+"""``tilikbench size SCENARIO``: the cheapest catalogue hardware meeting the SLOs with headroom, as a BOM,
+with its 95% interval over resampled costs and seeds, and the cheapest CPU-only and GPU sets side by side."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from benchmarks.scenario import load_scenario
 from common.resultmeta import stamp, write_json_atomic
+from simulator.alternatives import alternatives
 from simulator.calibration import load_calibration
 from simulator.hardware import load_catalogue
+from simulator.phases import plan
 from simulator.sizing import size
+from simulator.tornado import tornado
+from simulator.uncertainty import (
+    REPLICATIONS,
+    WINDOW_S,
+    SizingInterval,
+    size_with_interval,
+)
 
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2      # 2: adds "interval", "alternatives", "sensitivity" and "phases"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +30,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calibration", help="calibration JSON (default: scenario's, else the reference)")
     p.add_argument("--catalogue", help="hardware catalogue YAML (default: scenario's, else the shipped one)")
     p.add_argument("--out", default="results", help="folder for the JSON result")
+    p.add_argument("--replications", type=int, default=REPLICATIONS,
+                   help="sizing searches over resampled costs and seeds for the 95%% interval "
+                        "(default: %(default)s; 0: the point answer only)")
+    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: one per core)")
+    p.add_argument("--window-seconds", type=float, default=WINDOW_S,
+                   help="simulated seconds of the busiest hour per replication (default: %(default)s)")
+    p.add_argument("--time-limit-seconds", type=float, default=None,
+                   help="stop the replications, and the sensitivity runs, after this long each; what "
+                        "finished is kept")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="also size with each assumption off by -30%% and +30%% (the report's tornado chart)")
+    p.add_argument("--no-phases", action="store_true", help="skip the purchase phases of the scenario's growth")
+    p.add_argument("--no-alternatives", action="store_true",
+                   help="skip the cheapest CPU-only and GPU alternatives")
     p.set_defaults(func=run)
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def print_interval(iv: SizingInterval) -> None:
+    ok = len(iv.replications) - len(iv.failed)
+    print(f"95% interval over {ok} of {iv.planned} replications (resampled costs and seeds, "
+          f"{iv.window_s:g} s windows, {iv.workers} processes, {iv.wall_s:.0f} s):")
+    for it in iv.items:
+        alt = "" if it["chosen"] == it["of"] else f"; {it['name']} chosen in {it['chosen']} of {it['of']}"
+        print(f"  {it['item']} ({it['name']}): {_count(it['p95'])} for 95% confidence "
+              f"(median {_count(it['median'])}, 95%: {_count(it['low'])}-{_count(it['high'])}, "
+              f"range {_count(it['min'])}-{_count(it['max'])}{alt})")
+    c = iv.cost
+    if c:
+        print(f"  cost: {c['p95']:,.0f} USD for 95% confidence (median {c['median']:,.0f}, "
+              f"95%: {c['low']:,.0f}-{c['high']:,.0f}, range {c['min']:,.0f}-{c['max']:,.0f})")
+    for f in iv.failed:
+        print(f"  replication {f.index}: no hardware met the SLOs ({f.failed})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,12 +87,43 @@ def run(args: argparse.Namespace) -> int:
     print(f"latency p95: frame-to-event {r.latency['frame_to_event']['p95']:.3f} s, viewer start "
           f"{r.latency['viewer_start']['p95']:.3f} s, API {r.latency['api']['p95'] * 1000:.1f} ms")
     print(f"searched in {s.wall_s:.1f} s ({s.simulations} simulations)")
+    interval = None
+    if args.replications > 0:
+        interval = size_with_interval(scenario, cal, cat, replications=args.replications, workers=args.workers,
+                                      window_s=args.window_seconds, time_limit_s=args.time_limit_seconds)
+        print_interval(interval)
+    alts = [] if args.no_alternatives else alternatives(scenario, cal, cat)
+    for a in alts:
+        if a.result is None:
+            print(f"{a.kind}: none meets the SLOs ({a.why})")
+        else:
+            print(f"{a.kind}: {a.result.cost:,.0f} USD, {a.cost_per_camera:,.2f} USD per camera "
+                  f"({a.cameras:,} cameras): {a.result.hardware.describe()}")
+    phases = [] if args.no_phases or scenario.growth is None else plan(scenario, scenario.growth, cal, cat)
+    for ph in phases:
+        print(f"phase {ph.name} ({ph.cameras:,} cameras): {ph.result.hardware.describe()}; buy "
+              + ("; ".join(f"{q:,.0f} x {n} ({i})" for i, n, q, _ in ph.buy) or "nothing")
+              + f": {ph.cost:,.0f} USD" + "".join(f" [{n}]" for n in ph.notes))
+    sens = None
+    if args.sensitivity:
+        sens = tornado(scenario, cal, cat, workers=args.workers or os.cpu_count() or 1,
+                       window_s=args.window_seconds, time_limit_s=args.time_limit_seconds)
+        print(f"sensitivity (each assumption {-sens['swing']:+.0%} / {sens['swing']:+.0%}, others held; "
+              f"base {sens['base_cost']:,.0f} USD over {sens['window_s']:g} s windows):")
+        for b in sens["bars"]:
+            if b["low_cost"] is None:
+                print(f"  {b['label']} ({b['source']}): {b['why']}")
+            else:
+                print(f"  {b['label']} ({b['source']}): {b['low_cost']:,.0f} / {b['high_cost']:,.0f} USD")
     out = {**stamp("sizing", RESULT_SCHEMA_VERSION), "scenario": scenario.name,
            "bom": [{"item": b.item, "name": b.name, "quantity": b.quantity, "unit_price_usd": b.unit_price_usd,
                     "total_usd": b.total_usd} for b in s.bom],
            "cost_usd": s.cost, "binding_resource": s.binding_resource, "headroom": s.headroom,
            "storage_tb": s.storage_tb, "ingest_gbps": s.ingest_gbps, "egress_gbps": s.egress_gbps,
-           "hardware": s.hardware.spec().model_dump(), "result": r.to_dict()}
+           "hardware": s.hardware.spec().model_dump(), "result": r.to_dict(),
+           "interval": interval.to_dict() if interval is not None else None,
+           "alternatives": [a.to_dict() for a in alts], "sensitivity": sens,
+           "phases": [ph.to_dict() for ph in phases]}
     path = write_json_atomic(Path(args.out) / f"{scenario.name}-sizing.json", out)
     print(f"result: {path}")
     return 0

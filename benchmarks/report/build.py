@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from benchmarks.report import plots
+from benchmarks.report.certainty import certainty
 from benchmarks.report.messages import Catalogue
 from benchmarks.report.simdata import simulated
 from benchmarks.results import load_results
@@ -147,7 +148,7 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
         "notes": [t("upgraded_note", note=n) for n in notes] + [n for n in data.get("notes", []) if n not in notes],
         "answer": answer(data, t), "buy": buy, "model": model, "figures": figures,
         "bom": (sizing or {}).get("bom") or [], "bom_absent": t("bom_absent", why=sim["sizing_why"]),
-        "steps": steps,
+        "steps": steps, "certainty": certainty(data, sizing, t),
         "slos": [{"name": t(f"slo_{n}"), "limit": _fmt(v)} for n, v in data.get("slos", {}).items()],
         "method": [t("method_1"), t("method_2", axis=axis, trials=run.get("trials", "?"),
                                     duration=_fmt(run.get("step_duration_s", "?")),

@@ -50,8 +50,10 @@ def write_calibration(results: dict[str, Any], run_dir: Path) -> tuple[Path, str
 def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     with ProcessSet() as procs:
+        # the interval and the sensitivity bars each get a share of the time; what finishes is kept
         p = procs.start("size", [sys.executable, "-m", "benchmarks.cli", "size", str(target),
-                                 "--calibration", str(calibration), "--out", str(out_dir)],
+                                 "--calibration", str(calibration), "--out", str(out_dir), "--sensitivity", "--no-phases",
+                                 "--time-limit-seconds", f"{timeout_s * 0.3:.0f}"],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             out, err = p.popen.communicate(timeout=timeout_s)
@@ -76,7 +78,9 @@ def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float)
         "bom": [{"item": f"{b['name']}: {b['item']}", "qty": f"{b['quantity']:,.0f}",
                  "unit": f"{b['unit_price_usd']:,.0f} USD", "total": f"{b['total_usd']:,.0f} USD"}
                 for b in data.get("bom", [])],
-        "source": str(files[-1])}}
+        "source": str(files[-1]),
+        "interval": data.get("interval"), "alternatives": data.get("alternatives") or [],
+        "sensitivity": data.get("sensitivity")}}
 
 
 def _band(values: list[float]) -> tuple[float, float, float]:

@@ -5,9 +5,10 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,7 @@ class RunContext:
     clock: Callable[[], float] = time.monotonic
     stop: threading.Event = field(default_factory=threading.Event)
     progress: Callable[[str], None] = lambda line: None
+    budget: Any = None          # the run's common.cpubudget.CpuBudget while it runs under one
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:

@@ -14,15 +14,18 @@ from typing import Any
 
 from benchmarks.deploy.manifest import FleetManifest
 from benchmarks.results import new_results, write_results
-from benchmarks.runconfig import RunConfig, StepLoad
+from benchmarks.runconfig import HardwareBudget, RunConfig, StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
-from benchmarks.runner.knee import check_slos, measured_knee, step_verdict
+from benchmarks.runner.knee import check_slos, measured_knee, refined_knee, step_verdict
 from benchmarks.runner.procstats import ProcStats
 from benchmarks.runner.wiring import build_components
+from common.cpubudget import CpuBudget
 from common.errors import InputError
 
 log = logging.getLogger(__name__)
+
+RESERVED_WEIGHT = 10_000     # cgroup v2 scale (100: a default group; 10,000 the most): a reserved budget
 
 SHOWN = ("analysed_fps_min", "analysed_share_min", "analytics_lag_p95_s", "viewer_p95_ms", "portal_error_rate", "stream_loss",
          "cpu_pct.total")
@@ -41,6 +44,7 @@ class RunOptions:
     model_check: bool = True
     city_scale: bool = True
     city_budget_s: float = 240.0
+    budget: HardwareBudget | None = None      # run the stack inside this CPU budget
     overrides: dict[str, Any] = field(default_factory=dict)
     remote: FleetManifest | None = None     # cameras and load workers already running elsewhere
     i_own_target: bool = False   # non-loopback targets (an external system, a remote load target) are ours
@@ -95,7 +99,7 @@ class ScenarioRun:
         self.options = options
         self.run, self.slos = checked_run_config(scenario, scenario_path, options)
         run_id = options.run_id or (f"{scenario.name}-"
-                                    f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y%m%dT%H%M%SZ')}")
+                                    f"{_dt.datetime.now(_dt.UTC).strftime('%Y%m%dT%H%M%SZ')}")
         self.run_dir = Path(options.out) / run_id
         self.ctx = ctx or RunContext(run_dir=self.run_dir, seed=scenario.seed)
         self.ctx.run_dir = self.run_dir
@@ -118,6 +122,21 @@ class ScenarioRun:
         return {c.name: c.pids() for c in self.components if c.started and c.measured_by_pid()}
 
     def execute(self) -> dict[str, Any]:
+        """Run every step (inside the CPU budget when the options name one) and return the results."""
+        spec = self.options.budget
+        if spec is None:
+            return self._execute()
+        with CpuBudget(spec.cpus, weight=RESERVED_WEIGHT if spec.reserve else None) as budget:
+            self.ctx.budget = budget
+            self.data["hardware_budget"] = {**budget.describe(), "portal": spec.portal, "reserve": spec.reserve}
+            try:
+                return self._execute()
+            finally:
+                self.data["hardware_budget"]["throttling"] = budget.throttling()
+                self.ctx.budget = None
+                self._save()
+
+    def _execute(self) -> dict[str, Any]:
         ctx, run = self.ctx, self.run
         steps = run.steps()
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -138,6 +157,7 @@ class ScenarioRun:
                 record = self._run_step(step)
                 if record["verdict"]["ok"] is False:
                     self.data["knee"] = measured_knee(self.data["steps"], self.data["axis"])
+                    self._refine(steps, step)
                     k = self.data["knee"]
                     stop_reason = f"knee: {k['binding_slo']} failed at {k['axis']}={k['value']:g}"
                     ctx.progress(f"KNEE at step {step.index + 1}: {self.data['axis']}={k['value']:g}, "
@@ -184,6 +204,40 @@ class ScenarioRun:
         self.data["complete"] = not interrupted
         self._save()
         return self.data
+
+    def _refine(self, steps: list[StepLoad], failing: StepLoad) -> None:
+        """Step between the last passing and the first failing load until they lie within ``refine_to``
+        of the failing value on the stepped axis (or no whole value lies between); the knee is then the
+        lowest failing load. The knee record says how it was resolved, and whether it is at the last
+        planned step (nothing measured beyond it) or the first (no passing step below it)."""
+        run, axis, ctx = self.run, self.data["axis"], self.ctx
+        knee = self.data["knee"]
+        knee["at_last_step"] = failing.index == len(steps) - 1
+        knee["at_first_step"] = failing.index == 0
+        if failing.index == 0:
+            return
+        low, high = steps[failing.index - 1], failing
+        index = len(steps)
+        while run.refine_to is not None and not ctx.stop.is_set():
+            lo_v, hi_v = low.as_dict()[axis], high.as_dict()[axis]
+            if (hi_v - lo_v) / hi_v <= run.refine_to:
+                break
+            mid = run.between(low, high, index)
+            if mid.as_dict()[axis] in (lo_v, hi_v):
+                break                              # no whole value lies between
+            index += 1
+            ctx.progress(f"refining the knee between {axis}={lo_v:g} and {hi_v:g}")
+            record = self._run_step(mid)
+            record["refinement"] = True
+            if record["verdict"]["ok"] is False:
+                high = mid
+            elif record["verdict"]["ok"] is True:
+                low = mid
+            else:
+                break                              # cut short: keep what is resolved
+        rec = refined_knee(self.data["steps"], axis, low.as_dict()[axis], high.index)
+        self.data["knee"] = {**rec, "at_last_step": rec["value"] == steps[-1].as_dict()[axis],
+                             "at_first_step": False}
 
     def _run_step(self, step: StepLoad) -> dict[str, Any]:
         ctx, run = self.ctx, self.run

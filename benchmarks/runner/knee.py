@@ -75,3 +75,14 @@ def measured_knee(steps: list[dict[str, Any]], axis: str) -> dict[str, Any] | No
         if s.get("verdict", {}).get("ok") is False:
             return knee_record(s, axis)
     return None
+
+
+def refined_knee(steps: list[dict[str, Any]], axis: str, last_pass: float, fail_index: int) -> dict[str, Any]:
+    """The knee after refinement: the failing step ``fail_index`` with the last passing value below it
+    and the resolution ``(knee - last_pass) / knee``."""
+    step = next(s for s in steps if s["index"] == fail_index)
+    rec = knee_record(step, axis)
+    rec["last_passing_value"] = last_pass
+    rec["resolution"] = round((rec["value"] - last_pass) / rec["value"], 4) if rec["value"] else None
+    rec["refinement_steps"] = sum(1 for s in steps if s.get("refinement"))
+    return rec

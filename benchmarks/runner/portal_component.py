@@ -32,6 +32,7 @@ class PortalComponent(Component):
         super().__init__()
         self.config = scenario.portal
         self.free_ports = options.free_ports
+        self.in_budget = bool(options.budget is not None and options.budget.portal)
         self.fleet = next((c for c in others if c.name == "fleet"), None)
         self.stack = next((c for c in others if c.name == "stack"), None)
         self.server = None
@@ -53,6 +54,9 @@ class PortalComponent(Component):
         cfg = self.config.model_copy(update=update)
         self.server = PortalServer(cfg, camera_records(self.fleet.cameras))
         self.server.start(timeout=60)
+        if ctx.budget is not None and self.in_budget:
+            for pid in self.pids():          # run.hardware[].portal: the portal shares the stack's budget
+                ctx.budget.attach(pid)
 
     def pids(self) -> list[int]:
         own = [self.server.proc.pid] if self.server is not None else []

@@ -90,6 +90,7 @@ class StackComponent(Component):
         self.stack = Stack(self._config_for(load.sampling_fps), cams, ctx.run_dir / "stack" / f"step-{self._step}",
                            key_epoch=f"{ctx.run_dir.name}/step-{self._step}")
         self.stack.start(preflight=self._step == 1)
+        self._into_budget(ctx)
         self._step_t0_wall = time.time()
         self.stack.wait_ready(timeout=self._ready_timeout)
         self.current = key
@@ -112,7 +113,15 @@ class StackComponent(Component):
                 out[cid] = {**cam, "_t": snap.get("t")}
         return out
 
+    def _into_budget(self, ctx: RunContext) -> None:
+        """The stack's worker processes (and what they started) into the run's CPU budget, if any. Called
+        after each start and at each trial, so a worker the stack restarted is put back inside."""
+        if ctx.budget is not None:
+            for pid in self.pids():
+                ctx.budget.attach(pid)
+
     def begin_trial(self, ctx: RunContext) -> None:
+        self._into_budget(ctx)
         self._before = self._cams()
         self._t0_wall = time.time()
 

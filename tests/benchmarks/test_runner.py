@@ -42,14 +42,21 @@ def test_run_config_axes_broadcast_and_must_agree():
 
 def test_run_stops_at_the_knee_and_measures_the_parts_cpu(tmp_path):
     data = make_run(tmp_path).execute()
-    assert [s["verdict"]["ok"] for s in data["steps"]] == [True, True, False]
-    assert data["knee"]["value"] == 4 and data["knee"]["binding_slo"] == "analytics_lag_p95_s"
+    planned = [s for s in data["steps"] if not s.get("refinement")]
+    assert [s["verdict"]["ok"] for s in planned] == [True, True, False]
+    # between 2 (passed) and 4 (failed) the knee is refined at 3, the only whole value between
+    refined = [s for s in data["steps"] if s.get("refinement")]
+    assert [s["load"]["cameras"] for s in refined] == [3]
+    knee = data["knee"]
+    assert knee["value"] == (3 if refined[0]["verdict"]["ok"] is False else 4)
+    assert knee["last_passing_value"] == (2 if knee["value"] == 3 else 3) and knee["binding_slo"] == "analytics_lag_p95_s"
+    assert knee["at_last_step"] is False and knee["at_first_step"] is False
     assert data["complete"] is True and data["stop_reason"].startswith("knee")
     cpu = [t["metrics"]["cpu_pct.work"] for s in data["steps"] for t in s["trials"]]
     assert all(c > 1.0 for c in cpu), cpu      # the child's busy loop is measured by PID
     mc = data["model_check"]                   # the simulator's prediction is stored beside the knee
-    assert mc["measured_knee"] == 4 and mc["status"].startswith("done"), mc
-    assert mc["predicted_knee"] in (None, 1.0, 2.0, 4.0, 8.0)
+    assert mc["measured_knee"] == knee["value"] and mc["status"].startswith("done"), mc
+    assert mc["predicted_knee"] in (None, 1.0, 2.0, 3.0, 4.0, 8.0)
 
 
 def test_stop_request_keeps_a_partial_reportable_run_and_stops_children(tmp_path):

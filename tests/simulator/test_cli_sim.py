@@ -26,9 +26,14 @@ def test_simulate_prints_figures_and_draws_the_plot(tmp_path, small, capsys):
 
 def test_size_prints_bom_cost_and_binding(tmp_path, small, capsys):
     path = _write(tmp_path, small)
-    assert main(["size", path, "--out", str(tmp_path)]) == 0
+    assert main(["size", path, "--out", str(tmp_path), "--replications", "6"]) == 0
     out = capsys.readouterr().out
     assert "bill of materials" in out and "total" in out and "binding resource:" in out
+    assert "95% interval over 6 of 6 replications" in out and "for 95% confidence (median" in out
+    assert "CPU only:" in out and "GPU:" in out and "USD per camera" in out
+    result = json.loads((tmp_path / "small-sizing.json").read_text())
+    assert result["schema_version"] == 2 and result["interval"]["replications"] == 6
+    assert {a["kind"] for a in result["alternatives"]} == {"CPU only", "GPU"}
 
 
 def test_unknown_hardware_exits_2_naming_it(tmp_path, small, capsys):
