@@ -86,14 +86,17 @@ class HlsPackagers:
     def cam_dir(self, camera_id: str) -> Path:
         return self.root / camera_id
 
-    def touch_lease(self, camera_id: str, viewer: str) -> None:
+    def touch_lease(self, camera_id: str, viewer: str) -> bool:
+        """Renew the viewer's lease. True if it had none (a view starts)."""
         leases = self.cam_dir(camera_id) / "leases"
         lease = leases / viewer
         try:
             os.utime(lease)
+            return False
         except FileNotFoundError:
             leases.mkdir(parents=True, exist_ok=True)
             lease.touch()
+            return True
 
     def end_lease(self, camera_id: str, viewer: str) -> None:
         (self.cam_dir(camera_id) / "leases" / viewer).unlink(missing_ok=True)
