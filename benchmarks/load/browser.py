@@ -114,10 +114,12 @@ class ChromiumViewers:
             self._pw.stop()
 
     def watch(self, cameras: list[str], *, mode: Mode = "hls", players_per_page: int = 1, watch_s: float = 10.0,
-              card_s: float = 0.0, ttff_timeout_s: float = 20.0) -> list[PlayerStats]:
+              card_s: float = 0.0, ttff_timeout_s: float = 20.0, leave: bool = True) -> list[PlayerStats]:
         """``len(cameras)`` players (one per entry, repeats allowed), grouped by camera into pages of
         at most ``players_per_page``, all opened at once; watched ``watch_s`` seconds after the last
-        first frame (or the timeout); then reported, left and closed."""
+        first frame (or the timeout); then reported and closed. ``leave``: the players say they leave
+        (the portal ends their leases at once); without it they vanish as a closed tab does, and their
+        leases run out after the portal's idle timeout."""
         if not 1 <= len(cameras) <= MAX_BROWSER_VIEWERS:
             raise ValueError(f"browser viewers: 1..{MAX_BROWSER_VIEWERS} players per watch, got {len(cameras)}")
         if not 0 < watch_s <= MAX_WATCH_S:
@@ -149,7 +151,7 @@ class ChromiumViewers:
                                            float(r["stall_ms"] or 0.0), float(r["watched_ms"] or 0.0),
                                            int(r["ready_state"]), float(r["current_time"] or 0.0), r["start"],
                                            r["error"]))
-            for _, _, page in pages:
+            for _, _, page in pages if leave else ():
                 try:
                     page.evaluate("window.tilikStop()")
                 except Exception as e:     # the page may be gone; leases then expire on their own
