@@ -22,10 +22,10 @@ from typing import Literal
 
 import numpy as np
 
+from benchmarks.load.browser_config import MAX_BROWSER_VIEWERS, MAX_WATCH_S
+
 log = logging.getLogger(__name__)
 
-MAX_BROWSER_VIEWERS = 60
-MAX_WATCH_S = 300.0
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--mute-audio",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-extensions", "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",

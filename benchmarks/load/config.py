@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from benchmarks.load.browser_config import BrowserViewersConfig
+from benchmarks.load.popularity import PopularityConfig
 from common.config import StrictModel
 
 MAX_USERS = 5000
@@ -82,7 +84,12 @@ class LoadConfig(StrictModel):
     wait_max_s: float = Field(5.0, ge=0, le=600, description="think time between tasks, upper bound")
     hot_cameras: list[str] = Field(default_factory=list,
                                    description="cameras everyone opens in a spike (e.g. Jalan Pahlawan, a flood)")
-    hot_share: float = Field(0.8, ge=0, le=1, description="share of live views that go to hot_cameras")
+    hot_share: float = Field(0.8, ge=0, le=1, description="share of live views that go to hot_cameras "
+                                                          "(popularity law hot_list only)")
+    popularity: PopularityConfig = Field(default_factory=PopularityConfig,
+                                         description="which camera a live view opens (default: Zipf, s = 1)")
+    browsers: BrowserViewersConfig | None = Field(None, description="headless Chromium viewers riding along "
+                                                                   "with the Locust users in a run (none: off)")
     operator: Credentials | None = Field(None, description="operator account used by Operator users")
     rt_heads: list[Credentials] = Field(default_factory=list, description="RT-head accounts used by RTHead users")
     slo_p95_ms: float = Field(200.0, gt=0, description="p95 response time that defines the knee")

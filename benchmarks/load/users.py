@@ -13,6 +13,7 @@ from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from benchmarks.load.config import LoadConfig
+from benchmarks.load.popularity import CameraChooser, ranked
 from benchmarks.load.settings import current_config
 
 
@@ -26,6 +27,7 @@ class PortalUser(FastHttpUser):
     connection_timeout = 10.0
     network_timeout = 30.0
     _camera_cache: list[str] = []
+    _chooser: CameraChooser | None = None
 
     def on_start(self) -> None:
         self.cfg = _cfg()
@@ -57,6 +59,17 @@ class PortalUser(FastHttpUser):
     def any_camera(self) -> str | None:
         ids = PortalUser._camera_cache or self.list_cameras(limit=500)
         return random.choice(ids) if ids else None
+
+    def popular_camera(self) -> str | None:
+        """A camera to watch, drawn by the scenario's popularity law over the ranked catalogue."""
+        ids = PortalUser._camera_cache or self.list_cameras(limit=500)
+        if not ids:
+            return None
+        chooser = PortalUser._chooser
+        if chooser is None or chooser.ranking != ranked(ids, self.cfg.hot_cameras):
+            chooser = PortalUser._chooser = CameraChooser(self.cfg.popularity, ranked(ids, self.cfg.hot_cameras),
+                                                          self.cfg.hot_cameras, self.cfg.hot_share)
+        return chooser.choose()
 
     def login(self, cred) -> None:
         self.cred = cred
@@ -143,8 +156,7 @@ class Citizen(PortalUser):
 
     @task(2)
     def live(self) -> None:
-        hot = self.cfg.hot_cameras
-        cam = random.choice(hot) if hot and random.random() < self.cfg.hot_share else self.any_camera()
+        cam = self.popular_camera()
         if cam:
             self.watch([cam], self.cfg.citizen_watch_s)
 
@@ -173,8 +185,7 @@ class Viewer(PortalUser):
 
     @task
     def live(self) -> None:
-        hot = self.cfg.hot_cameras
-        cam = random.choice(hot) if hot and random.random() < self.cfg.hot_share else self.any_camera()
+        cam = self.popular_camera()
         if cam:
             self.watch([cam], self.cfg.citizen_watch_s)
 

@@ -23,8 +23,8 @@ from common.errors import InputError
 
 log = logging.getLogger(__name__)
 
-SHOWN = ("analysed_fps_min", "analysed_share_min", "analytics_lag_p95_s", "viewer_p95_ms", "portal_error_rate", "stream_loss",
-         "cpu_pct.total")
+SHOWN = ("analysed_fps_min", "analysed_share_min", "analytics_lag_p95_s", "viewer_p95_ms", "viewer_ttff_p95_ms",
+         "cold_start_share", "portal_error_rate", "stream_loss", "cpu_pct.total")
 
 
 @dataclass
