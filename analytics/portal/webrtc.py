@@ -43,7 +43,8 @@ class WebRtcRelay:
         src = self.sources.get(cam)
         if src is not None:
             return src, False
-        opts = {"rtsp_transport": "tcp"} if url.startswith("rtsp://") else {}
+        opts = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "200000"} \
+            if url.startswith("rtsp://") else {}      # probing bounded as the HLS packager's
         player = MediaPlayer(url, decode=False, options=opts)
         src = self.sources[cam] = _Source(player, MediaRelay())
         log.info("WebRTC source for %s opened", cam)
