@@ -92,6 +92,12 @@ class PortalUser(FastHttpUser):
             if r.status_code == 200 and not r.content.startswith(b"\xff\xd8"):
                 r.failure("snapshot is not a JPEG")
 
+    def open_card(self, cam: str) -> None:
+        """The camera's card, read for ``card_s`` before pressing play (the portal may pre-warm meanwhile)."""
+        if self.cfg.card_s > 0 and self.ep.card:
+            self.client.request("POST", self.ep.card.format(camera_id=cam), name="card")
+            time.sleep(self.cfg.card_s)
+
     def watch(self, cams: list[str], seconds: float) -> None:
         """Follow live playlists of ``cams`` (one viewer) for ``seconds``: fetch each new segment once."""
         sid = uuid.uuid4().hex[:16]
@@ -158,6 +164,7 @@ class Citizen(PortalUser):
     def live(self) -> None:
         cam = self.popular_camera()
         if cam:
+            self.open_card(cam)
             self.watch([cam], self.cfg.citizen_watch_s)
 
 
@@ -187,6 +194,7 @@ class Viewer(PortalUser):
     def live(self) -> None:
         cam = self.popular_camera()
         if cam:
+            self.open_card(cam)
             self.watch([cam], self.cfg.citizen_watch_s)
 
 
