@@ -47,7 +47,7 @@ class PackagingConfig(StrictModel):
                                                      "(stopped after hls_idle_timeout_s without a viewer)")
 
     @model_validator(mode="after")
-    def _unique(self) -> "PackagingConfig":
+    def _unique(self) -> PackagingConfig:
         dup = sorted({c for c in self.always_on if self.always_on.count(c) > 1})
         if dup:
             raise ValueError(f"always_on lists {', '.join(dup)} more than once")
@@ -132,6 +132,9 @@ class PolicyKeeper:
         self.urls = urls
         self.retry_s = retry_s
         self._tried: dict[str, float] = {}
+        unknown = sorted(set(cfg.always_on) - set(urls))
+        if unknown:
+            log.warning("portal.packaging.always_on: no such camera(s) %s; ignored", ", ".join(unknown))
 
     def tick(self, now: float) -> list[str]:
         """Renew the policy's leases; start what is not running. Returns the cameras started."""

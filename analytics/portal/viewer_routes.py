@@ -23,7 +23,7 @@ def _no_camera() -> JSONResponse:
     return JSONResponse({"error": "no such camera"}, status_code=404)
 
 
-def viewer_routes(portal: "Portal") -> list[Route]:
+def viewer_routes(portal: Portal) -> list[Route]:
     cat = portal.catalogue
 
     async def watch(request: Request):

@@ -18,7 +18,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, Self
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class ChromiumViewers:
         self._pw = None
         self._browser = None
 
-    def __enter__(self) -> "ChromiumViewers":
+    def __enter__(self) -> Self:
         from playwright.sync_api import sync_playwright
 
         from benchmarks.report.chromium import chromium_path

@@ -21,7 +21,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import Field
 

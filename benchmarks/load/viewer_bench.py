@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import psutil
@@ -81,7 +81,7 @@ class ProcSampler:
         while not self._stop.wait(self.period_s):
             self._sample()
 
-    def __enter__(self) -> "ProcSampler":
+    def __enter__(self) -> Self:
         self._sample()
         self._base = dict(self.cpu)
         self._t0 = time.monotonic()

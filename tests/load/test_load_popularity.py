@@ -9,7 +9,12 @@ from pydantic import ValidationError
 
 from benchmarks.load.browser import PlayerStats, summarise
 from benchmarks.load.config import LoadConfig
-from benchmarks.load.popularity import CameraChooser, PopularityConfig, ranked, zipf_probabilities
+from benchmarks.load.popularity import (
+    CameraChooser,
+    PopularityConfig,
+    ranked,
+    zipf_probabilities,
+)
 from benchmarks.runner.browser_viewers import cold_start_share
 
 CAMS = [f"cam-{i:02d}" for i in range(10)]

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from analytics.portal.hls import HlsPackagers, HlsSettings
-from analytics.portal.packaging import PackagingConfig, PolicyKeeper, kept_warm, record_view_start, view_starts
+from analytics.portal.packaging import (
+    PackagingConfig,
+    PolicyKeeper,
+    kept_warm,
+    record_view_start,
+    view_starts,
+)
 from analytics.portal.player import HLSJS
 from analytics.portal.serve import PortalServer
 from benchmarks.load.browser import ChromiumViewers
