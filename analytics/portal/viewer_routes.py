@@ -52,7 +52,13 @@ def viewer_routes(portal: Portal) -> list[Route]:
             sdp = str((await request.json())["sdp"])
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": "body must be JSON with the offer's sdp"}, status_code=400)
-        got = await portal.webrtc.answer(cam, e.url, sid, sdp)
+        try:
+            got = await portal.webrtc.answer(cam, e.url, sid, sdp)
+        except ValueError as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+        except ConnectionError as err:
+            return JSONResponse({"error": str(err)}, status_code=502,
+                                headers={"Retry-After": str(portal.cfg.retry_after_s)})
         if got is None:
             return JSONResponse({"error": "too many WebRTC viewers on this worker"}, status_code=503,
                                 headers={"Retry-After": str(portal.cfg.retry_after_s)})

@@ -18,6 +18,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import av
+
 log = logging.getLogger(__name__)
 
 
@@ -37,18 +39,22 @@ class WebRtcRelay:
         self.idle_s = idle_s
         self.sources: dict[str, _Source] = {}
         self.peers: dict[str, tuple[str, object]] = {}     # sid -> (camera, RTCPeerConnection)
+        self._locks: dict[str, asyncio.Lock] = {}
 
-    def _source(self, cam: str, url: str) -> tuple[_Source, bool]:
-        from aiortc.contrib.media import MediaPlayer, MediaRelay
-        src = self.sources.get(cam)
-        if src is not None:
-            return src, False
-        opts = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "200000"} \
-            if url.startswith("rtsp://") else {}      # probing bounded as the HLS packager's
-        player = MediaPlayer(url, decode=False, options=opts)
-        src = self.sources[cam] = _Source(player, MediaRelay())
-        log.info("WebRTC source for %s opened", cam)
-        return src, True
+    async def _source(self, cam: str, url: str) -> tuple[_Source, bool]:
+        """The camera's source and whether this call opened it (a cold start). Opening the RTSP stream
+        blocks for a second or more, so it runs in a thread, one opener per camera."""
+        from aiortc.contrib.media import MediaPlayer, MediaRelay   # aiortc only where WebRTC is used
+        async with self._locks.setdefault(cam, asyncio.Lock()):
+            src = self.sources.get(cam)
+            if src is not None:
+                return src, False
+            opts = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "200000"} \
+                if url.startswith("rtsp://") else {}      # probing bounded as the HLS packager's
+            player = await asyncio.to_thread(MediaPlayer, url, decode=False, options=opts)
+            src = self.sources[cam] = _Source(player, MediaRelay())
+            log.info("WebRTC source for %s opened", cam)
+            return src, True
 
     async def answer(self, cam: str, url: str, sid: str, offer_sdp: str) -> tuple[str, bool] | None:
         """The SDP answer for a viewer's offer and whether the camera's source was cold; None when full."""
@@ -56,7 +62,10 @@ class WebRtcRelay:
         if len(self.peers) >= self.max_peers:
             return None
         await self.close_peer(sid)
-        src, cold = self._source(cam, url)
+        try:
+            src, cold = await self._source(cam, url)
+        except (OSError, av.error.FFmpegError) as e:      # camera offline, refused, not a stream
+            raise ConnectionError(f"camera stream did not open: {e}") from e
         pc = RTCPeerConnection()
         self.peers[sid] = (cam, pc)
         src.peers.add(sid)
@@ -72,8 +81,12 @@ class WebRtcRelay:
         for t in pc.getTransceivers():
             if t.sender is sender:
                 t.setCodecPreferences(h264)      # before the offer is applied: H.264 passed through, no re-encode
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except (ValueError, AssertionError, KeyError, IndexError) as e:   # what aiortc raises on a bad offer
+            await self.close_peer(sid)
+            raise ValueError(f"not a usable SDP offer: {e}") from e
         return pc.localDescription.sdp, cold
 
     async def close_peer(self, sid: str) -> None:

@@ -55,6 +55,16 @@ def test_player_page_and_hlsjs_are_served_by_the_portal(stack):
     assert request(stack.url + "/watch/no-such-camera")[0] == 404
     assert request(stack.url + "/watch/atcs-0001?players=11")[0] == 400
     assert request(stack.url + "/watch/atcs-0001?mode=rtmp")[0] == 400
+    assert request(stack.url + "/webrtc/atcs-0001/offer?sid=bad%20sid", "POST")[0] == 400
+
+
+def test_a_webrtc_offer_that_is_not_sdp_is_refused_with_400(stack):
+    req = urllib.request.Request(stack.url + "/webrtc/atcs-0001/offer?sid=garbage", method="POST",
+                                 data=json.dumps({"sdp": "not an offer"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400 and "SDP" in json.loads(err.value.read())["error"]
 
 
 def test_chromium_decodes_a_first_frame_and_a_cold_camera_starts_slower_than_a_warm_one(stack):
