@@ -111,6 +111,14 @@ def packager_pids(state_dir: Path) -> list[int]:
     return out
 
 
+def browser_pids() -> list[int]:
+    """Chromium's processes (browser, renderers, GPU and utility), children of Playwright's driver."""
+    try:
+        return [p.pid for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+    except psutil.Error:
+        return []
+
+
 def policy_config(policy: str, cameras: list[str]) -> tuple[PackagingConfig, str]:
     if policy == "pre-warm":
         return PackagingConfig(prewarm_on_card=True), "hls"
@@ -135,18 +143,18 @@ def run_cell(policy: str, viewers: int, records: list[dict], base: PortalConfig,
                 time.sleep(0.2)
         workers = [portal.proc.pid, *portal.worker_pids()]
         with ChromiumViewers(portal.url) as browser, ProcSampler(lambda: packager_pids(state)) as pk, \
-                ProcSampler(lambda: workers) as web:
+                ProcSampler(lambda: workers) as web, ProcSampler(browser_pids) as client:
             players = browser.watch(cams, mode=mode, players_per_page=args.players_per_page, watch_s=args.watch_s,
                                     card_s=args.card_s, ttff_timeout_s=args.ttff_timeout_s)
     s = summarise(players, args.ttff_timeout_s)
-    pks, webs = pk.summary(), web.summary()
+    pks, webs, cl = pk.summary(), web.summary(), client.summary()
     per_cam = pks["mean_count"] or None
     return {"policy": policy, "mode": mode, "viewers": viewers, "cameras": sorted(set(cams)), **s.as_dict(),
             "packagers": pks["mean_count"],
             "packager_cpu_pct_per_camera": round(pks["cpu_pct"] / per_cam, 2) if per_cam else None,
             "packager_rss_mb_per_camera": round(pks["mean_rss_mb"] / per_cam, 1) if per_cam else None,
             "portal_cpu_pct": webs["cpu_pct"], "portal_cpu_pct_per_viewer": round(webs["cpu_pct"] / viewers, 3),
-            "portal_rss_mb": webs["mean_rss_mb"],
+            "portal_rss_mb": webs["mean_rss_mb"], "chromium_cpu_pct": cl["cpu_pct"],
             "ttff_ms": {"cold": [p.ttff_ms for p in players if p.start == "cold"],
                         "warm": [p.ttff_ms for p in players if p.start == "warm"]}}
 
@@ -178,13 +186,13 @@ def calibration(cells: list[dict]) -> dict[str, Any]:
 
 def markdown(cells: list[dict]) -> str:
     head = ("| policy | viewers | TTFF p50 (ms) | TTFF p95 (ms) | stall ratio | no frame | cold starts | "
-            "packagers | ffmpeg CPU %/camera | portal CPU % |")
-    rows = [head, "|" + "---|" * 10]
+            "packagers | ffmpeg CPU %/camera | portal CPU % | Chromium CPU % |")
+    rows = [head, "|" + "---|" * 11]
     for c in cells:
         rows.append(f"| {c['policy']} | {c['viewers']} | {c['ttff_p50_ms']} | {c['ttff_p95_ms']} | "
                     f"{c['stall_ratio']} | {c['viewers'] - c['started']} | {c['cold_starts']} | {c['packagers']} | "
                     f"{c['packager_cpu_pct_per_camera'] if c['packager_cpu_pct_per_camera'] is not None else '-'} | "
-                    f"{c['portal_cpu_pct']} |")
+                    f"{c['portal_cpu_pct']} | {c.get('chromium_cpu_pct', '-')} |")
     return "\n".join(rows)
 
 
