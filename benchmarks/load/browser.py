@@ -135,8 +135,7 @@ class ChromiumViewers:
             pages = []
             for cam, n in pages_spec:
                 page = ctx.new_page()
-                page.goto(f"{self.base_url}/watch/{cam}?mode={mode}&players={n}&card_s={card_s:g}",
-                          wait_until="domcontentloaded", timeout=30_000)
+                self._open(page, f"{self.base_url}/watch/{cam}?mode={mode}&players={n}&card_s={card_s:g}")
                 pages.append((cam, n, page))
             deadline = time.monotonic() + card_s + ttff_timeout_s
             while time.monotonic() < deadline:
@@ -159,6 +158,21 @@ class ChromiumViewers:
             return out
         finally:
             ctx.close()
+
+    @staticmethod
+    def _open(page, url: str, tries: int = 3) -> None:
+        """Load a player page. Chromium aborts a navigation when the host's interfaces change (another
+        program adding a network namespace or a veth): such a page is loaded again, at most ``tries`` times."""
+        from playwright.sync_api import Error as PlaywrightError
+        for attempt in range(1, tries + 1):
+            try:
+                page.goto(url, wait_until="domcontentloaded", timeout=30_000)
+                return
+            except PlaywrightError as e:
+                if "ERR_NETWORK_CHANGED" not in str(e) or attempt == tries:
+                    raise
+                log.warning("player page aborted by a network change; loading it again")
+                time.sleep(0.5)
 
     @staticmethod
     def _all_started(page, n: int) -> bool:

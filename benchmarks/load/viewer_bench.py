@@ -214,11 +214,18 @@ def run_bench(args) -> dict[str, Any]:
             for viewers in args.viewers:
                 for policy in args.policies:
                     t0 = time.monotonic()
-                    cell = run_cell(policy, viewers, records, base, args, tmp)
+                    try:
+                        cell = run_cell(policy, viewers, records, base, args, tmp)
+                    except Exception as e:      # one failed cell must not lose the others: recorded, shown
+                        log.exception("cell %s x %d failed", policy, viewers)
+                        data["failed_cells"] = [*data.get("failed_cells", []),
+                                                {"policy": policy, "viewers": viewers, "error": str(e)[:500]}]
+                        continue
                     cell["wall_s"] = round(time.monotonic() - t0, 1)
                     log.warning("%s x %d: ttff p50 %s p95 %s ms, stall ratio %s", policy, viewers,
                                 cell["ttff_p50_ms"], cell["ttff_p95_ms"], cell["stall_ratio"])
                     data["cells"].append(cell)
+                    write_json_atomic(args.out, data)          # partial results survive an interruption
         finally:
             fleet.stop()
     data["load_avg_after"] = list(psutil.getloadavg())
