@@ -184,7 +184,7 @@ def calibration(cells: list[dict]) -> dict[str, Any]:
     }
 
 
-def markdown(cells: list[dict]) -> str:
+def markdown(cells: list[dict], failed: list[dict] | None = None) -> str:
     head = ("| policy | viewers | TTFF p50 (ms) | TTFF p95 (ms) | stall ratio | no frame | cold starts | "
             "packagers | ffmpeg CPU %/camera | portal CPU % | Chromium CPU % |")
     rows = [head, "|" + "---|" * 11]
@@ -193,6 +193,7 @@ def markdown(cells: list[dict]) -> str:
                     f"{c['stall_ratio']} | {c['viewers'] - c['started']} | {c['cold_starts']} | {c['packagers']} | "
                     f"{c['packager_cpu_pct_per_camera'] if c['packager_cpu_pct_per_camera'] is not None else '-'} | "
                     f"{c['portal_cpu_pct']} | {c.get('chromium_cpu_pct', '-')} |")
+    rows += [f"| {f['policy']} | {f['viewers']} | failed: {f['error'][:80]} |" for f in failed or []]
     return "\n".join(rows)
 
 
@@ -255,7 +256,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data = run_bench(parse_args(argv))
-    print(markdown(data["cells"]))
+    print(markdown(data["cells"], data.get("failed_cells")))
     print(json.dumps(data["viewer_start_calibration"], indent=1))
     return 0
 
