@@ -28,9 +28,9 @@ from analytics.portal.hls import VIEWER_RE, HlsPackagers, HlsSettings
 from analytics.portal.metrics import WorkerMetrics, render
 from analytics.portal.overload import OverloadGuard
 from analytics.portal.packaging import PolicyKeeper, record_view_start
+from analytics.portal.snapshots import SnapshotCache
 from analytics.portal.viewer_routes import viewer_routes
 from analytics.portal.webrtc import WebRtcRelay
-from analytics.portal.snapshots import SnapshotCache
 
 log = logging.getLogger(__name__)
 CONFIG_ENV = "TILIK_PORTAL_CONFIG"
