@@ -159,6 +159,29 @@ def run_cell(policy: str, viewers: int, records: list[dict], base: PortalConfig,
                         "warm": [p.ttff_ms for p in players if p.start == "warm"]}}
 
 
+MEDIAN_KEYS = ("ttff_p50_ms", "ttff_p95_ms", "stall_ratio", "stalls_per_min", "packagers", "packager_cpu_pct_per_camera",
+               "packager_rss_mb_per_camera", "portal_cpu_pct", "portal_cpu_pct_per_viewer", "portal_rss_mb",
+               "chromium_cpu_pct")
+
+
+def median_cells(runs: list[dict]) -> list[dict]:
+    """One cell per (policy, viewers): the median over its repeats of each figure (counts summed, ttff pooled)."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["policy"], r["viewers"]), []).append(r)
+    out = []
+    for (policy, viewers), rs in groups.items():
+        cell = {"policy": policy, "mode": rs[0]["mode"], "viewers": viewers, "repeats": len(rs),
+                "cameras": sorted({c for r in rs for c in r["cameras"]}),
+                "started": min(r["started"] for r in rs), "cold_starts": sum(r["cold_starts"] for r in rs),
+                "ttff_ms": {k: [t for r in rs for t in r["ttff_ms"][k]] for k in ("cold", "warm")}}
+        for k in MEDIAN_KEYS:
+            vals = [r[k] for r in rs if r.get(k) is not None]
+            cell[k] = round(float(np.median(vals)), 4) if vals else None
+        out.append(cell)
+    return out
+
+
 def _pct(values: list, q: float) -> float | None:
     v = [x for x in values if x is not None]
     return round(float(np.percentile(v, q)), 1) if v else None
@@ -185,14 +208,17 @@ def calibration(cells: list[dict]) -> dict[str, Any]:
 
 
 def markdown(cells: list[dict], failed: list[dict] | None = None) -> str:
-    head = ("| policy | viewers | TTFF p50 (ms) | TTFF p95 (ms) | stall ratio | no frame | cold starts | "
+    """The table of docs/portal.md: medians over the repeats (no frame: the worst repeat; cold: all)."""
+    head = ("| policy | viewers | runs | TTFF p50 (ms) | TTFF p95 (ms) | stall ratio | no frame | cold starts | "
             "packagers | ffmpeg CPU %/camera | portal CPU % | Chromium CPU % |")
-    rows = [head, "|" + "---|" * 11]
+    rows = [head, "|" + "---|" * 12]
+    dash = "-"
     for c in cells:
-        rows.append(f"| {c['policy']} | {c['viewers']} | {c['ttff_p50_ms']} | {c['ttff_p95_ms']} | "
-                    f"{c['stall_ratio']} | {c['viewers'] - c['started']} | {c['cold_starts']} | {c['packagers']} | "
-                    f"{c['packager_cpu_pct_per_camera'] if c['packager_cpu_pct_per_camera'] is not None else '-'} | "
-                    f"{c['portal_cpu_pct']} | {c.get('chromium_cpu_pct', '-')} |")
+        cols = [c["policy"], c["viewers"], c.get("repeats", 1), c["ttff_p50_ms"], c["ttff_p95_ms"], c["stall_ratio"],
+                c["viewers"] - c["started"], c["cold_starts"], c["packagers"], c["packager_cpu_pct_per_camera"],
+                c["portal_cpu_pct"], c.get("chromium_cpu_pct")]
+        rows.append("| " + " | ".join(dash if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+                                       for v in cols) + " |")
     rows += [f"| {f['policy']} | {f['viewers']} | failed: {f['error'][:80]} |" for f in failed or []]
     return "\n".join(rows)
 
@@ -205,28 +231,30 @@ def run_bench(args) -> dict[str, Any]:
     base = (sc.portal or PortalConfig()).model_copy(update={"users": [], "events_dsn": None, "host": "127.0.0.1"})
     data: dict[str, Any] = {**stamp("viewer-bench", SCHEMA_VERSION), "scenario": str(args.scenario),
                             "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-                            "load_avg_before": list(psutil.getloadavg()), "cells": []}
+                            "load_avg_before": list(psutil.getloadavg()), "runs": [], "cells": []}
     with tempfile.TemporaryDirectory(prefix="tilik-viewer-bench-") as td:
         tmp = Path(td)
         fleet = Fleet(fc, seed=sc.seed, cache_dir=REPO / "cache", state_dir=tmp / "fleet")
         fleet.start(timeout=180)
         try:
             records = camera_records(fleet.cameras)
-            for viewers in args.viewers:
-                for policy in args.policies:
-                    t0 = time.monotonic()
-                    try:
-                        cell = run_cell(policy, viewers, records, base, args, tmp)
-                    except Exception as e:      # one failed cell must not lose the others: recorded, shown
-                        log.exception("cell %s x %d failed", policy, viewers)
-                        data["failed_cells"] = [*data.get("failed_cells", []),
-                                                {"policy": policy, "viewers": viewers, "error": str(e)[:500]}]
-                        continue
-                    cell["wall_s"] = round(time.monotonic() - t0, 1)
-                    log.warning("%s x %d: ttff p50 %s p95 %s ms, stall ratio %s", policy, viewers,
-                                cell["ttff_p50_ms"], cell["ttff_p95_ms"], cell["stall_ratio"])
-                    data["cells"].append(cell)
-                    write_json_atomic(args.out, data)          # partial results survive an interruption
+            for repeat in range(args.repeats):        # repeats outermost: the policies alternate in time
+                for viewers in args.viewers:
+                    for policy in args.policies:
+                        t0 = time.monotonic()
+                        try:
+                            cell = run_cell(policy, viewers, records, base, args, tmp / f"r{repeat}")
+                        except Exception as e:      # one failed cell must not lose the others: recorded, shown
+                            log.exception("cell %s x %d failed", policy, viewers)
+                            data["failed_cells"] = [*data.get("failed_cells", []), {
+                                "policy": policy, "viewers": viewers, "repeat": repeat, "error": str(e)[:500]}]
+                            continue
+                        cell.update(repeat=repeat, wall_s=round(time.monotonic() - t0, 1))
+                        log.warning("%s x %d: ttff p50 %s p95 %s ms, stall ratio %s", policy, viewers,
+                                    cell["ttff_p50_ms"], cell["ttff_p95_ms"], cell["stall_ratio"])
+                        data["runs"].append(cell)
+                        data["cells"] = median_cells(data["runs"])
+                        write_json_atomic(args.out, data)      # partial results survive an interruption
         finally:
             fleet.stop()
     data["load_avg_after"] = list(psutil.getloadavg())
@@ -245,6 +273,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--players-per-page", type=int, default=10, help="players sharing one browser page")
     p.add_argument("--ttff-timeout-s", type=float, default=25.0, help="no first frame by then: failed")
     p.add_argument("--zipf-s", type=float, default=1.0, help="Zipf exponent of the cameras' popularity")
+    p.add_argument("--repeats", type=int, default=1, help="runs of every cell (the table shows medians)")
     p.add_argument("--seed", type=int, default=13, help="seed of the camera draw (the same in every cell)")
     p.add_argument("--out", type=Path, default=REPO / "results" / "viewer-bench.json", help="results JSON")
     args = p.parse_args(argv)
