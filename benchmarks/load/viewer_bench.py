@@ -196,7 +196,7 @@ def calibration(cells: list[dict]) -> dict[str, Any]:
     host more than the start-up chain. CPU per viewer comes from the cells of 10 viewers and more."""
     hls = [c for c in cells if c["mode"] == "hls"]
     few = [c for c in hls if c["viewers"] <= START_CELLS_MAX_VIEWERS]
-    cold = [t for c in few for t in c["ttff_ms"]["cold"]]
+    cold = [t for c in few if c["policy"] == "on-demand" for t in c["ttff_ms"]["cold"]]   # no card head start
     warm = [t for c in few for t in c["ttff_ms"]["warm"]]
     rtc = [c for c in cells if c["mode"] == "webrtc"]
     rtc_few = [t for c in rtc if c["viewers"] <= START_CELLS_MAX_VIEWERS for v in c["ttff_ms"].values() for t in v]
