@@ -4,8 +4,11 @@ Locust times HTTP requests; what a citizen feels is the time until the picture m
 it freezes. ``ChromiumViewers`` drives Debian's Chromium through Playwright (``executable_path``:
 no browser is downloaded) and opens ``/watch/{camera}`` pages (``analytics.portal.player``), each
 with up to ``players_per_page`` independent players, so N viewers cost ceil(N / players_per_page)
-pages in one browser. Each player reports its time to first decoded frame, presented frames, stalls
-and rebuffer ratio; ``summarise`` turns them into the figures the run and the report use.
+pages in one browser. Each page is a browser context of its own, with its own connections: Chromium
+keeps at most 6 per host per context over HTTP/1.1, so one context for 50 players would queue their
+requests behind each other, which 50 citizens' browsers do not. Each player reports its time to first
+decoded frame, presented frames, stalls and rebuffer ratio; ``summarise`` turns them into the figures
+the run and the report use.
 
 Bounds: at most ``MAX_BROWSER_VIEWERS`` players per watch and ``MAX_WATCH_S`` seconds of watching;
 every wait has a deadline; the browser (and its renderer processes) is closed when the context exits.
@@ -130,11 +133,12 @@ class ChromiumViewers:
         for cam in dict.fromkeys(cameras):
             n = cameras.count(cam)
             pages_spec += [(cam, min(players_per_page, n - i)) for i in range(0, n, players_per_page)]
-        ctx = self._browser.new_context(viewport={"width": 900, "height": 300})
+        contexts = []
         try:
             pages = []
-            for cam, n in pages_spec:
-                page = ctx.new_page()
+            for cam, n in pages_spec:        # a context per page: its own connections, as another citizen's browser
+                contexts.append(self._browser.new_context(viewport={"width": 900, "height": 300}))
+                page = contexts[-1].new_page()
                 self._open(page, f"{self.base_url}/watch/{cam}?mode={mode}&players={n}&card_s={card_s:g}")
                 pages.append((cam, n, page))
             deadline = time.monotonic() + card_s + ttff_timeout_s
@@ -157,7 +161,8 @@ class ChromiumViewers:
                     log.warning("leaving a player page failed: %s", e)
             return out
         finally:
-            ctx.close()
+            for ctx in contexts:
+                ctx.close()
 
     @staticmethod
     def _open(page, url: str, tries: int = 3) -> None:

@@ -5,9 +5,10 @@ and the low-latency view, at several viewer counts, side by side in one run.
 
 One camera fleet (the scenario's, default scenarios/smoke.yaml) serves every cell. Each cell (policy x
 viewer count) gets a fresh portal (so on-demand really starts cold), the same seeded Zipf draw of
-cameras, and N players opened at once in one Chromium, ``players_per_page`` per page (50 players: 7
-pages with 4 cameras). Every player opens the camera's card ``card_s`` before pressing play, so the
-pre-warm policy has its head start and the others get the same behaviour. Cells:
+cameras, and N players opened at once in one Chromium, ``players_per_page`` (default 5) per page, each
+page its own browser context (50 players on 4 cameras: 12 pages). Every player opens the camera's card
+``card_s`` before pressing play, so the pre-warm policy has its head start and the others get the
+same behaviour. Cells:
 
 - on-demand: the first viewer of a camera starts its packager (today's portal);
 - pre-warm: opening the card starts the packager;
@@ -277,7 +278,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES), help="cells per viewer count")
     p.add_argument("--watch-s", type=float, default=15.0, help="seconds watched after the first frames")
     p.add_argument("--card-s", type=float, default=2.0, help="seconds from opening the card to pressing play")
-    p.add_argument("--players-per-page", type=int, default=10, help="players sharing one browser page")
+    p.add_argument("--players-per-page", type=int, default=5, help="players sharing one browser page "
+                   "(and its 6 connections to the portal)")
     p.add_argument("--ttff-timeout-s", type=float, default=25.0, help="no first frame by then: failed")
     p.add_argument("--zipf-s", type=float, default=1.0, help="Zipf exponent of the cameras' popularity")
     p.add_argument("--repeats", type=int, default=1, help="runs of every cell (the table shows medians)")
