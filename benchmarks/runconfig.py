@@ -27,6 +27,9 @@ class SLOConfig(StrictModel):
         None, gt=0, description="maximum p95 end-to-end analytics lag (frame capture to event stored), seconds")
     viewer_p95_ms: float | None = Field(
         None, gt=0, description="maximum p95 response time of the portal's viewer requests, milliseconds")
+    viewer_ttff_p95_ms: float | None = Field(
+        None, gt=0, description="maximum p95 time to first decoded frame of the browser viewers "
+                                "(load.browsers), from pressing play, milliseconds")
     portal_error_rate: float | None = Field(
         None, ge=0, le=1, description="maximum share of portal requests that fail (errors and 503s)")
     stream_loss: float | None = Field(

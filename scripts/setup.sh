@@ -15,6 +15,7 @@ APT_PACKAGES=(
   chromium fonts-dejavu-core               # the report's PDF and its render test (headless)
   poppler-utils                            # pdftoppm/pdfinfo to check the PDF report
   procps curl                              # kill and curl: the external-system tests' reload and API commands
+  npm                                      # hls.js for the portal's player page (from the npm registry)
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -43,6 +44,14 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -r requirements.txt
   "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$STAMP"
+fi
+
+# hls.js for the portal's player page: from the npm registry into vendor/npm (git-ignored), pinned;
+# the portal serves it (analytics/portal/player.py), no page loads it from anywhere else.
+HLSJS_VERSION=1.7.4
+if [ "$(node -p 'require("./vendor/npm/node_modules/hls.js/package.json").version' 2>/dev/null)" != "$HLSJS_VERSION" ]; then
+  echo "setup: installing hls.js $HLSJS_VERSION from the npm registry"
+  npm install --prefix vendor/npm --no-save --no-audit --no-fund --loglevel=error "hls.js@$HLSJS_VERSION"
 fi
 
 # The GStreamer server runs under Debian's Python, where gi lives; check it once here so that a broken

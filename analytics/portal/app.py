@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from analytics.portal.hls import VIEWER_RE, HlsBusy, HlsPackagers, HlsSettings
 from analytics.portal.limits import BadParam, BodyLimit, float_param, int_param
 from analytics.portal.metrics import WorkerMetrics, render
 from analytics.portal.overload import OverloadGuard
+from analytics.portal.packaging import PolicyKeeper, record_view_start
 from analytics.portal.snapshots import SnapshotCache
+from analytics.portal.viewer_routes import viewer_routes
+from analytics.portal.webrtc import WebRtcRelay
 
 log = logging.getLogger(__name__)
 CONFIG_ENV = "TILIK_PORTAL_CONFIG"
@@ -73,6 +77,8 @@ class Portal:
                 ids = set(u.cameras) & set(self.catalogue.by_id)
                 ids |= {e.id for e in self.catalogue.entries if e.group == "CCTV RT" and e.kecamatan in u.kecamatan}
                 self.visible[u.username] = frozenset(ids)
+        self.policy = PolicyKeeper(cfg.packaging, self.hls, {e.id: e.url for e in self.catalogue.entries})
+        self.webrtc = WebRtcRelay(idle_s=cfg.hls_idle_timeout_s)
         self.store = None
         if cfg.events_dsn:
             from analytics.store import open_store
@@ -164,16 +170,20 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
             return RedirectResponse(f"{cfg.mediamtx_hls_url.rstrip('/')}/{cam_id}/index.m3u8", status_code=302)
         viewer = viewer_of(request)
         try:
-            portal.hls.touch_lease(cam_id, viewer)
+            starts = portal.hls.touch_lease(cam_id, viewer)
+            cold = not (portal.hls.cam_dir(cam_id) / "index.m3u8").exists() or not portal.hls.running(cam_id)
             path = await portal.hls.playlist(cam_id, e.url)
         except HlsBusy as busy:
             return _err(503, f"live view at capacity: {busy}", **{"Retry-After": str(cfg.retry_after_s)})
         if path is None:
             return _err(502, "camera stream did not start", **{"Retry-After": str(cfg.retry_after_s)})
+        if starts:
+            await asyncio.to_thread(record_view_start, portal.hls.cam_dir(cam_id), cold)
         text = await asyncio.to_thread(path.read_text)
         if "sid" in request.query_params:
             text = "\n".join(f"{ln}?sid={viewer}" if ln.endswith(".ts") else ln for ln in text.splitlines()) + "\n"
-        return Response(text, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-cache"})
+        return Response(text, media_type="application/vnd.apple.mpegurl",
+                        headers={"Cache-Control": "no-cache", "X-Tilik-Start": "cold" if cold else "warm"})
 
     @named("live_segment")
     async def live_segment(request: Request):
@@ -317,6 +327,7 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
         Route("/api/login", login, methods=["POST"]), Route("/api/me/cameras", my_cameras),
         Route("/api/events", events), Route("/api/events/counts", event_counts),
         Route("/api/operator/wall", operator_wall), Route("/api/operator/status", operator_status),
+        *viewer_routes(portal),
     ]
 
     @contextlib.asynccontextmanager
@@ -325,7 +336,9 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
             while True:
                 await asyncio.sleep(1.0)
                 try:
+                    await asyncio.to_thread(portal.policy.tick, time.time())
                     await asyncio.to_thread(portal.hls.reap)
+                    await portal.webrtc.reap()
                     portal.metrics.dump()
                 except Exception:   # keep reaping; a bad file must not stop it
                     log.exception("HLS reaper")
@@ -334,6 +347,7 @@ def create_app(cfg: PortalConfig, records: list[dict]) -> Starlette:
             yield
         finally:
             task.cancel()
+            await portal.webrtc.close_all()
             await asyncio.to_thread(portal.hls.stop_all)
             if portal.store is not None:
                 portal.store.close()

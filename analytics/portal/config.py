@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from analytics.portal.packaging import PackagingConfig
 from common.config import StrictModel
 from common.netguard import check_host
 
@@ -46,6 +47,8 @@ class PortalConfig(StrictModel):
     hls_segment_s: float = Field(2.0, gt=0, le=30, description="target HLS segment length")
     hls_list_size: int = Field(5, ge=2, le=60, description="segments kept in a live playlist")
     hls_start_timeout_s: float = Field(15.0, gt=0, le=120, description="wait this long for a first playlist")
+    packaging: PackagingConfig = Field(default_factory=PackagingConfig,
+                                       description="which cameras stay packaged (default: on demand)")
     mediamtx_hls_url: str | None = Field(None, description="MediaMTX HLS base URL (e.g. http://127.0.0.1:8888); "
                                                            "when set, live views redirect there instead of packaging")
     events_dsn: str | None = Field(None, description="event store DSN (sqlite:///path.db or postgresql://...)")

@@ -114,17 +114,20 @@ class HlsPackagers:
     def cam_dir(self, camera_id: str) -> Path:
         return self.root / camera_id
 
-    def touch_lease(self, camera_id: str, viewer: str) -> None:
-        """Renew a viewer's lease; a new one only while fewer than ``max_leases`` exist (else HlsBusy)."""
+    def touch_lease(self, camera_id: str, viewer: str) -> bool:
+        """Renew the viewer's lease. True if it had none (a view starts): a new lease only while fewer
+        than ``max_leases`` exist (else HlsBusy)."""
         leases = self.cam_dir(camera_id) / "leases"
         lease = leases / viewer
         try:
             os.utime(lease)
+            return False
         except FileNotFoundError:
             if self.lease_count() >= self.s.max_leases:
                 raise HlsBusy(f"{self.s.max_leases} live viewers already") from None
             leases.mkdir(parents=True, exist_ok=True)
             lease.touch()
+            return True
 
     def lease_count(self) -> int:
         n = 0

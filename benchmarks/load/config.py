@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from benchmarks.load.browser_config import BrowserViewersConfig
+from benchmarks.load.popularity import PopularityConfig
 from common.config import StrictModel
 
 MAX_USERS = 5000
@@ -54,6 +56,8 @@ class EndpointMapping(StrictModel):
     camera_id_key: str = Field("id", description="key of a camera's id in a list item")
     playlist: str = Field("/live/{camera_id}/index.m3u8", description="HLS playlist of a live view")
     leave: str | None = Field("/live/{camera_id}/session", description="DELETE when a viewer leaves (None: not sent)")
+    card: str | None = Field("/live/{camera_id}/warm", description="POST when a citizen opens a camera's card "
+                                                                  "before playing (None: not sent)")
     snapshot: str = Field("/snapshot/{camera_id}.jpg", description="latest-frame JPEG")
     login: str = Field("/api/login", description="POST {username, password} -> {token}")
     token_key: str = Field("token", description="key of the bearer token in the login response")
@@ -92,6 +96,8 @@ class LoadConfig(StrictModel):
         default_factory=lambda: {"citizen": 1},
         description="relative numbers of each kind of user (e.g. citizen 90, operator 5, rt_head 5); "
                     "browser: catalogue and snapshots only; viewer: live view only")
+    card_s: float = Field(0.0, ge=0, le=60, description="seconds a citizen spends on a camera's card (opened with "
+                                                        "endpoints.card) before the live view starts; 0: no card")
     citizen_watch_s: float = Field(20.0, gt=0, le=3600, description="how long a citizen follows a live view")
     operator_wall_s: float = Field(20.0, gt=0, le=3600, description="how long an operator watches the wall")
     wall_size: int = Field(16, ge=1, le=64, description="streams on an operator's video wall")
@@ -99,7 +105,12 @@ class LoadConfig(StrictModel):
     wait_max_s: float = Field(5.0, ge=0, le=600, description="think time between tasks, upper bound")
     hot_cameras: list[str] = Field(default_factory=list,
                                    description="cameras everyone opens in a spike (e.g. Jalan Pahlawan, a flood)")
-    hot_share: float = Field(0.8, ge=0, le=1, description="share of live views that go to hot_cameras")
+    hot_share: float = Field(0.8, ge=0, le=1, description="share of live views that go to hot_cameras "
+                                                          "(popularity law hot_list only)")
+    popularity: PopularityConfig = Field(default_factory=PopularityConfig,
+                                         description="which camera a live view opens (default: Zipf, s = 1)")
+    browsers: BrowserViewersConfig | None = Field(None, description="headless Chromium viewers riding along "
+                                                                   "with the Locust users in a run (none: off)")
     operator: Credentials | None = Field(None, description="operator account used by Operator users")
     rt_heads: list[Credentials] = Field(default_factory=list, description="RT-head accounts used by RTHead users")
     slo_p95_ms: float = Field(200.0, gt=0, description="p95 response time that defines the knee")

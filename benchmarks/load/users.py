@@ -15,6 +15,7 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from benchmarks.load.config import LoadConfig
 from benchmarks.load.guard import GuardedSession, OffTarget, OriginGuard, redirect_target
+from benchmarks.load.popularity import CameraChooser, ranked
 from benchmarks.load.settings import current_config
 
 
@@ -28,6 +29,7 @@ class PortalUser(FastHttpUser):
     connection_timeout = 10.0
     network_timeout = 30.0
     _camera_cache: list[str] = []
+    _chooser: CameraChooser | None = None
 
     def __init__(self, environment) -> None:
         super().__init__(environment)
@@ -74,6 +76,17 @@ class PortalUser(FastHttpUser):
         ids = PortalUser._camera_cache or self.list_cameras(limit=500)
         return random.choice(ids) if ids else None
 
+    def popular_camera(self) -> str | None:
+        """A camera to watch, drawn by the scenario's popularity law over the ranked catalogue."""
+        ids = PortalUser._camera_cache or self.list_cameras(limit=500)
+        if not ids:
+            return None
+        chooser = PortalUser._chooser
+        if chooser is None or chooser.ranking != ranked(ids, self.cfg.hot_cameras):
+            chooser = PortalUser._chooser = CameraChooser(self.cfg.popularity, ranked(ids, self.cfg.hot_cameras),
+                                                          self.cfg.hot_cameras, self.cfg.hot_share)
+        return chooser.choose()
+
     def login(self, cred) -> None:
         self.cred = cred
         with self.client.post(self.ep.login, json={"username": cred.username, "password": cred.password},
@@ -117,6 +130,12 @@ class PortalUser(FastHttpUser):
                 return moved, r.text
         except OffTarget:                     # recorded as a "refused" failure; nothing was sent
             return None
+
+    def open_card(self, cam: str) -> None:
+        """The camera's card, read for ``card_s`` before pressing play (the portal may pre-warm meanwhile)."""
+        if self.cfg.card_s > 0 and self.ep.card:
+            self.client.request("POST", self.ep.card.format(camera_id=cam), name="card")
+            time.sleep(self.cfg.card_s)
 
     def watch(self, cams: list[str], seconds: float) -> None:
         """Follow live playlists of ``cams`` (one viewer) for ``seconds``: fetch each new segment once.
@@ -183,9 +202,9 @@ class Citizen(PortalUser):
 
     @task(2)
     def live(self) -> None:
-        hot = self.cfg.hot_cameras
-        cam = random.choice(hot) if hot and random.random() < self.cfg.hot_share else self.any_camera()
+        cam = self.popular_camera()
         if cam:
+            self.open_card(cam)
             self.watch([cam], self.cfg.citizen_watch_s)
 
 
@@ -213,9 +232,9 @@ class Viewer(PortalUser):
 
     @task
     def live(self) -> None:
-        hot = self.cfg.hot_cameras
-        cam = random.choice(hot) if hot and random.random() < self.cfg.hot_share else self.any_camera()
+        cam = self.popular_camera()
         if cam:
+            self.open_card(cam)
             self.watch([cam], self.cfg.citizen_watch_s)
 
 

@@ -87,7 +87,8 @@ def slo_margin_plot(data: dict[str, Any], t: Tr) -> str | None:
 def latency_plot(data: dict[str, Any], t: Tr) -> str | None:
     lag = series(data, "analytics_lag_p95_s")
     view = series(data, "viewer_p95_ms")
-    if not lag[0] and not view[0]:
+    ttff = series(data, "viewer_ttff_p95_ms")
+    if not lag[0] and not view[0] and not ttff[0]:
         return None
     fig, ax = plt.subplots(figsize=(7, 3.4))
     handles = []
@@ -97,8 +98,14 @@ def latency_plot(data: dict[str, Any], t: Tr) -> str | None:
             ax.axhline(data["slos"]["viewer_p95_ms"], color="tab:blue", linestyle=":", linewidth=1,
                        label=t("slo_label", name="viewer p95"))
         ax.set_ylabel("ms")
+    if ttff[0]:
+        _errorbar(ax, *ttff, "browser time to first frame p95 (ms)", color="tab:green")
+        if "viewer_ttff_p95_ms" in data.get("slos", {}):
+            ax.axhline(data["slos"]["viewer_ttff_p95_ms"], color="tab:green", linestyle=":", linewidth=1,
+                       label=t("slo_label", name="first frame p95"))
+        ax.set_ylabel("ms")
     if lag[0]:
-        ax2 = ax.twinx() if view[0] else ax
+        ax2 = ax.twinx() if view[0] or ttff[0] else ax
         _errorbar(ax2, *lag, "analytics lag p95 (s)", color="tab:orange")
         if "analytics_lag_p95_s" in data.get("slos", {}):
             ax2.axhline(data["slos"]["analytics_lag_p95_s"], color="tab:orange", linestyle=":", linewidth=1,

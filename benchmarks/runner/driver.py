@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 RESERVED_WEIGHT = 10_000     # cgroup v2 scale (100: a default group; 10,000 the most): a reserved budget
 
-SHOWN = ("analysed_fps_min", "analysed_share_min", "analytics_lag_p95_s", "viewer_p95_ms", "portal_error_rate", "stream_loss",
-         "cpu_pct.total")
+SHOWN = ("analysed_fps_min", "analysed_share_min", "analytics_lag_p95_s", "viewer_p95_ms", "viewer_ttff_p95_ms",
+         "cold_start_share", "portal_error_rate", "stream_loss", "cpu_pct.total")
 
 
 @dataclass
