@@ -15,7 +15,6 @@ APT_PACKAGES=(
   chromium fonts-dejavu-core               # the report's PDF and its render test (headless)
   poppler-utils                            # pdftoppm/pdfinfo to check the PDF report
   procps curl                              # kill and curl: the external-system tests' reload and API commands
-  npm                                      # hls.js for the portal's player page (from the npm registry)
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -49,6 +48,13 @@ fi
 # hls.js for the portal's player page: from the npm registry into vendor/npm (git-ignored), pinned;
 # the portal serves it (analytics/portal/player.py), no page loads it from anywhere else.
 HLSJS_VERSION=1.7.4
+# npm comes with the machine's Node.js where there is one (a nodesource nodejs package provides it and
+# conflicts with Debian's npm package); Debian's nodejs + npm only where there is no npm at all.
+if ! command -v npm >/dev/null; then
+  echo "setup: installing Debian's nodejs and npm (no npm on this machine)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
 if [ "$(node -p 'require("./vendor/npm/node_modules/hls.js/package.json").version' 2>/dev/null)" != "$HLSJS_VERSION" ]; then
   echo "setup: installing hls.js $HLSJS_VERSION from the npm registry"
   npm install --prefix vendor/npm --no-save --no-audit --no-fund --loglevel=error "hls.js@$HLSJS_VERSION"
