@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
+from analytics.portal.hls import HlsBusy
 from common.config import StrictModel
 
 log = logging.getLogger(__name__)
@@ -140,19 +141,26 @@ class PolicyKeeper:
         """Renew the policy's leases; start what is not running. Returns the cameras started."""
         started = []
         for cam in kept_warm(self.cfg, self.hls.root, set(self.urls)):
-            self.hls.touch_lease(cam, POLICY_LEASE)
-            if self.hls.running(cam) or now - self._tried.get(cam, -1e9) < self.retry_s:
-                continue
-            self._tried[cam] = now
-            if self.hls.ensure_started(cam, self.urls[cam]):
-                log.info("packaging policy keeps %s warm", cam)
-                started.append(cam)
+            try:
+                self.hls.touch_lease(cam, POLICY_LEASE)
+                if self.hls.running(cam) or now - self._tried.get(cam, -1e9) < self.retry_s:
+                    continue
+                self._tried[cam] = now
+                if self.hls.ensure_started(cam, self.urls[cam]):
+                    log.info("packaging policy keeps %s warm", cam)
+                    started.append(cam)
+            except (ValueError, HlsBusy) as e:     # a refused source or live view at capacity: next tick
+                log.warning("packaging policy cannot keep %s warm: %s", cam, e)
         return started
 
     def card_opened(self, cam: str) -> bool:
         """Pre-warm on a card being opened. True if the policy pre-warms (the packager runs or starts)."""
         if not self.cfg.prewarm_on_card or cam not in self.urls:
             return False
-        self.hls.touch_lease(cam, CARD_LEASE)
-        self.hls.ensure_started(cam, self.urls[cam])
+        try:
+            self.hls.touch_lease(cam, CARD_LEASE)
+            self.hls.ensure_started(cam, self.urls[cam])
+        except (ValueError, HlsBusy) as e:
+            log.warning("cannot pre-warm %s: %s", cam, e)
+            return False
         return True

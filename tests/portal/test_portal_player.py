@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from analytics.portal.hls import HlsPackagers, HlsSettings
+from common.netguard import free_port
 from analytics.portal.packaging import (
     PackagingConfig,
     PolicyKeeper,
@@ -121,10 +122,10 @@ def test_top_k_keeps_the_cameras_with_most_view_starts(tmp_path):
 
 def test_policy_keeper_retries_a_camera_that_will_not_start_at_most_every_retry_s(tmp_path):
     hls = HlsPackagers(tmp_path / "hls", HlsSettings())
-    keeper = PolicyKeeper(PackagingConfig(always_on=["gone"]), hls, {"gone": str(tmp_path / "missing.mp4")},
+    keeper = PolicyKeeper(PackagingConfig(always_on=["gone"]), hls, {"gone": f"rtsp://127.0.0.1:{free_port()}/gone"},
                           retry_s=10.0)
     try:
-        assert keeper.tick(100.0) == ["gone"]          # ffmpeg started, and exits: no such file
+        assert keeper.tick(100.0) == ["gone"]          # ffmpeg started, and exits: nothing serves that URL
         deadline = time.monotonic() + 10
         while hls.running("gone") and time.monotonic() < deadline:
             time.sleep(0.1)
