@@ -7,7 +7,9 @@ Runs under Debian's /usr/bin/python3 (where ``gi`` lives), started by ``backends
 Each clip is demuxed once into H.264/H.265 access units held in memory. A camera is a shared media
 ``appsrc ! rtph26Xpay``: access units are pushed with continuously increasing timestamps (the clip
 loops, nothing is re-encoded), paced by the pipeline clock; many readers of a camera share one
-pipeline. A small HTTP server answers ``GET /v3/paths/list`` in MediaMTX's control-API shape and
+pipeline. With ``"serving": "loop"`` in the config a camera's clip loops inside GStreamer instead
+(``gst_loop_media``: no Python per packet, for dense farms; impairments online/offline only). A small
+HTTP server answers ``GET /v3/paths/list`` in MediaMTX's control-API shape and
 ``POST /v1/impair/<camera>`` with ``{"state": "online"|"offline"|"freeze"|"spike", "factor": F}``.
 
 This file imports nothing of the project (it runs outside the venv).
@@ -20,6 +22,7 @@ import math
 import signal
 import sys
 import threading
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,8 +34,11 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
+from gst_loop_media import LoopMeter, loop_launch, write_elementary_stream  # noqa: E402  (this file's folder)
+
 log = logging.getLogger("gst_rtsp_server")
 STATES = ("online", "offline", "freeze", "spike")
+SERVING = ("appsrc", "loop")
 
 
 class Clip:
@@ -89,7 +95,7 @@ def filler(codec: str, size: int) -> bytes:
 class Camera:
     """One camera's state, shared by its media pipeline(s), the HTTP thread and the RTSP clients."""
 
-    def __init__(self, cam_id: str, clip: Clip, fps: float):
+    def __init__(self, cam_id: str, clip: Clip, fps: float, loop_path: Path | None = None):
         self.id = cam_id
         self.clip = clip
         self.fps = fps
@@ -101,15 +107,26 @@ class Camera:
         self.bytes_out = 0      # bytes pushed times readers at that moment ("sent")
         self.factory: GstRtspServer.RTSPMediaFactory | None = None
         self.appsrcs: list = []
+        self.medias: list = []          # loop serving: the prepared media, ended by EOS when offline
         self.lock = threading.Lock()
+        self.loop_path = loop_path      # the clip's elementary stream when served by loop
+        self.meter = LoopMeter(clip.bytes_per_loop * fps / len(clip.units)) if loop_path else None
+
+    def readers_changed(self) -> None:
+        """Called with ``lock`` held, before the reader set changes: loop meters count up to now."""
+        if self.meter is not None:
+            self.meter.update(len(self.readers))
 
     def make_factory(self, transports) -> GstRtspServer.RTSPMediaFactory:
         pay = "rtph264pay" if self.clip.codec == "h264" else "rtph265pay"
         caps = "video/x-h264" if self.clip.codec == "h264" else "video/x-h265"
         f = GstRtspServer.RTSPMediaFactory()
-        f.set_launch(f"( appsrc name=src is-live=true format=time max-buffers=2 max-bytes=0 max-time=0 "
+        if self.loop_path is not None:
+            f.set_launch(loop_launch(self.loop_path, self.clip.codec, self.fps))
+        else:
+            f.set_launch(f"( appsrc name=src is-live=true format=time max-buffers=2 max-bytes=0 max-time=0 "
                      f"caps={caps},stream-format=byte-stream,alignment=au "
-                     f"! {pay} name=pay0 pt=96 config-interval=-1 )")
+                         f"! {pay} name=pay0 pt=96 config-interval=-1 )")
         f.set_shared(True)
         f.set_protocols(transports)
         f.connect("media-configure", self._on_media_configure)
@@ -117,12 +134,24 @@ class Camera:
         return f
 
     def _on_media_configure(self, factory, media) -> None:
+        if self.meter is not None:
+            self.meter.update(len(self.readers), +1)
+            media.connect("unprepared", self._forget_media)
+            with self.lock:
+                self.medias.append(media)
+            return
         src = media.get_element().get_by_name("src")
         feed = {"i": 0, "ts": None}
         src.connect("need-data", self._on_need_data, feed)
         with self.lock:
             self.appsrcs.append(src)
         media.connect("unprepared", self._forget, src)
+
+    def _forget_media(self, media) -> None:
+        with self.lock:
+            self.meter.update(len(self.readers), -1)
+            if media in self.medias:
+                self.medias.remove(media)
 
     def _forget(self, _media, src) -> None:
         with self.lock:
@@ -159,20 +188,31 @@ class Camera:
         with self.lock:
             srcs = list(self.appsrcs)
             self.appsrcs.clear()
+            medias = list(self.medias)
         for src in srcs:
             src.emit("end-of-stream")
+        for media in medias:
+            media.get_element().send_event(Gst.Event.new_eos())
 
 
 class Server:
     def __init__(self, cfg: dict):
         self.cfg = cfg
         self.cameras: dict[str, Camera] = {}
+        self.serving = cfg.get("serving", "appsrc")
+        if self.serving not in SERVING:
+            raise ValueError(f"serving must be one of {SERVING}, got {self.serving!r}")
         clips: dict[tuple[str, str], Clip] = {}
+        streams: dict[tuple[str, str], Path | None] = {}
         for cam in cfg["cameras"]:
             key = (cam["clip"], cam["codec"])
             if key not in clips:
                 clips[key] = Clip(cam["clip"], cam["codec"])
-            self.cameras[cam["id"]] = Camera(cam["id"], clips[key], float(cam["fps"]))
+                streams[key] = None
+                if self.serving == "loop":
+                    out = Path(cfg["work_dir"]) / f"loop-{len(streams)}.{cam['codec']}"
+                    streams[key] = write_elementary_stream([u for u, _ in clips[key].units], cam["codec"], out)
+            self.cameras[cam["id"]] = Camera(cam["id"], clips[key], float(cam["fps"]), streams[key])
         self.offline_at_start = set(cfg.get("offline", []))
         self.transports = (GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
         self.server = GstRtspServer.RTSPServer()
@@ -202,6 +242,7 @@ class Server:
         cam = self._cam_of(ctx)
         if cam is not None:
             with cam.lock:
+                cam.readers_changed()
                 cam.readers.add(id(client))
             self.clients[id(client)] = (cam.id, client)  # holding the wrapper keeps id() stable
 
@@ -213,6 +254,7 @@ class Server:
         cam = self.cameras.get(cam_id) if cam_id else None
         if cam is not None:
             with cam.lock:
+                cam.readers_changed()
                 cam.readers.discard(id(client))
 
     # --- impairments (called from the HTTP thread, applied in the main loop) ---
@@ -227,7 +269,9 @@ class Server:
         if state == "offline" and was != "offline":
             self.mounts.remove_factory("/" + cam.id)
             cam.end_streams()
-            cam.readers.clear()
+            with cam.lock:
+                cam.readers_changed()
+                cam.readers.clear()
         elif state != "offline" and was == "offline":
             self.mounts.add_factory("/" + cam.id, cam.make_factory(self.transports))
         return False
@@ -236,6 +280,10 @@ class Server:
         out = []
         for cam in self.cameras.values():
             ready = cam.state != "offline"
+            if cam.meter is not None:
+                with cam.lock:
+                    cam.readers_changed()
+                cam.bytes_in, cam.bytes_out = int(cam.meter.bytes_in), int(cam.meter.bytes_out)
             out.append({
                 "name": cam.id, "confName": cam.id,
                 "source": {"type": "embeddedSource", "id": ""} if ready else None,
@@ -296,6 +344,9 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
                 return self._json(400, {"error": 'expected {"state": ..., "factor": ...}'})
             if state not in STATES:
                 return self._json(400, {"error": f"state must be one of {STATES}"})
+            if server.cameras[parts[2]].loop_path is not None and state not in ("online", "offline"):
+                return self._json(409, {"error": f"camera {parts[2]} is served by loop (no Python per packet): "
+                                                 f"only online and offline apply, not {state!r}"})
             server.set_state(parts[2], state, factor)
             self._json(200, {"name": parts[2], "state": state})
 
