@@ -13,6 +13,12 @@ frames on across the loop (decode timestamps continue, 1/fps apart) and the RTSP
 them by the pipeline clock. The clip is not re-encoded and Python runs only at set-up, at connect and at
 teardown.
 
+One pipeline per clip variant, not per camera: every camera (mount path) serving the same clip shares
+one ``LoopFactory`` whose media key is the clip, so the clip is read, parsed and payloaded once and the
+RTSP server's senders fan the packets out to each camera's readers (as a media server fans one
+publisher out to its readers). Per reader the cost left is the send itself. Cameras of one variant
+therefore play the same frames in phase; ``variants`` in the fleet config sets how many differ.
+
 What loop serving does not do: per-packet impairments (``freeze``, ``spike``) need the packets in Python;
 only ``online``/``offline`` apply. Byte counters are metered from time: a served camera sends its clip's
 mean byte rate to each reader (``LoopMeter``), not counted packet by packet.
@@ -22,6 +28,11 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+
+import gi
+
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GstRtspServer  # noqa: E402
 
 CAPS = {"h264": "video/x-h264", "h265": "video/x-h265"}
 PARSE = {"h264": "h264parse", "h265": "h265parse"}
@@ -33,15 +44,14 @@ def write_elementary_stream(units: list[bytes], codec: str, path: Path) -> Path:
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as f:
-            for unit in units:
-                f.write(unit)
+            f.writelines(units)
         tmp.replace(path)
     return path
 
 
 def loop_launch(path: Path, codec: str, fps: float) -> str:
     """The media factory's launch line: the elementary stream looped, parsed and payloaded in GStreamer."""
-    num, den = (int(round(fps * 1000)), 1000)
+    num, den = round(fps * 1000), 1000
     caps = CAPS[codec]
     return (f'( multifilesrc location="{path}" loop=true '
             f"caps={caps},stream-format=byte-stream,framerate={num}/{den} "
@@ -49,25 +59,38 @@ def loop_launch(path: Path, codec: str, fps: float) -> str:
             f"! {PAY[codec]} name=pay0 pt=96 config-interval=-1 )")
 
 
-class LoopMeter:
-    """Bytes a loop-served camera received (from its file) and sent (to its readers), metered from time.
+class LoopFactory(GstRtspServer.RTSPMediaFactory):
+    """The media factory of one clip variant, mounted at every camera path that serves it.
 
-    ``media`` counts the camera's prepared pipelines (one when shared), ``readers`` its playing readers;
-    each advances the counters at the clip's mean byte rate since the last update.
+    Shared media are looked up by ``gen_key``; the default key is the request URL (one media per camera),
+    this one is the clip's, so all the variant's cameras share one pipeline.
     """
+
+    def __init__(self, path: Path, codec: str, fps: float, transports):
+        super().__init__()
+        self.key = f"loop:{path}"
+        self.set_launch(loop_launch(path, codec, fps))
+        self.set_shared(True)
+        self.set_protocols(transports)
+
+    def do_gen_key(self, _url) -> str:
+        return self.key
+
+
+class LoopMeter:
+    """Bytes a loop-served camera received (from its file) and sent (to its readers), metered from time:
+    while the camera has readers it receives its clip's mean byte rate and sends that much to each."""
 
     def __init__(self, bytes_per_s: float):
         self.bytes_per_s = bytes_per_s
         self.bytes_in = 0.0
         self.bytes_out = 0.0
-        self.media = 0
         self._t = time.monotonic()
         self._lock = threading.Lock()
 
-    def update(self, readers: int, media_delta: int = 0) -> None:
+    def update(self, readers: int) -> None:
         with self._lock:
             now = time.monotonic()
             dt, self._t = now - self._t, now
-            self.bytes_in += self.bytes_per_s * dt * (1 if self.media > 0 else 0)
+            self.bytes_in += self.bytes_per_s * dt * (1 if readers else 0)
             self.bytes_out += self.bytes_per_s * dt * readers
-            self.media = max(0, self.media + media_delta)

@@ -22,8 +22,8 @@ import math
 import signal
 import sys
 import threading
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import gi
@@ -34,7 +34,7 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
-from gst_loop_media import LoopMeter, loop_launch, write_elementary_stream  # noqa: E402  (this file's folder)
+from gst_loop_media import LoopFactory, LoopMeter, write_elementary_stream  # noqa: E402  (this file's folder)
 
 log = logging.getLogger("gst_rtsp_server")
 STATES = ("online", "offline", "freeze", "spike")
@@ -95,7 +95,7 @@ def filler(codec: str, size: int) -> bytes:
 class Camera:
     """One camera's state, shared by its media pipeline(s), the HTTP thread and the RTSP clients."""
 
-    def __init__(self, cam_id: str, clip: Clip, fps: float, loop_path: Path | None = None):
+    def __init__(self, cam_id: str, clip: Clip, fps: float, loop: LoopFactory | None = None):
         self.id = cam_id
         self.clip = clip
         self.fps = fps
@@ -107,10 +107,9 @@ class Camera:
         self.bytes_out = 0      # bytes pushed times readers at that moment ("sent")
         self.factory: GstRtspServer.RTSPMediaFactory | None = None
         self.appsrcs: list = []
-        self.medias: list = []          # loop serving: the prepared media, ended by EOS when offline
         self.lock = threading.Lock()
-        self.loop_path = loop_path      # the clip's elementary stream when served by loop
-        self.meter = LoopMeter(clip.bytes_per_loop * fps / len(clip.units)) if loop_path else None
+        self.loop = loop                # loop serving: the clip variant's shared factory
+        self.meter = LoopMeter(clip.bytes_per_loop * fps / len(clip.units)) if loop else None
 
     def readers_changed(self) -> None:
         """Called with ``lock`` held, before the reader set changes: loop meters count up to now."""
@@ -118,15 +117,14 @@ class Camera:
             self.meter.update(len(self.readers))
 
     def make_factory(self, transports) -> GstRtspServer.RTSPMediaFactory:
+        if self.loop is not None:
+            return self.loop
         pay = "rtph264pay" if self.clip.codec == "h264" else "rtph265pay"
         caps = "video/x-h264" if self.clip.codec == "h264" else "video/x-h265"
         f = GstRtspServer.RTSPMediaFactory()
-        if self.loop_path is not None:
-            f.set_launch(loop_launch(self.loop_path, self.clip.codec, self.fps))
-        else:
-            f.set_launch(f"( appsrc name=src is-live=true format=time max-buffers=2 max-bytes=0 max-time=0 "
+        f.set_launch(f"( appsrc name=src is-live=true format=time max-buffers=2 max-bytes=0 max-time=0 "
                      f"caps={caps},stream-format=byte-stream,alignment=au "
-                         f"! {pay} name=pay0 pt=96 config-interval=-1 )")
+                     f"! {pay} name=pay0 pt=96 config-interval=-1 )")
         f.set_shared(True)
         f.set_protocols(transports)
         f.connect("media-configure", self._on_media_configure)
@@ -134,24 +132,12 @@ class Camera:
         return f
 
     def _on_media_configure(self, factory, media) -> None:
-        if self.meter is not None:
-            self.meter.update(len(self.readers), +1)
-            media.connect("unprepared", self._forget_media)
-            with self.lock:
-                self.medias.append(media)
-            return
         src = media.get_element().get_by_name("src")
         feed = {"i": 0, "ts": None}
         src.connect("need-data", self._on_need_data, feed)
         with self.lock:
             self.appsrcs.append(src)
         media.connect("unprepared", self._forget, src)
-
-    def _forget_media(self, media) -> None:
-        with self.lock:
-            self.meter.update(len(self.readers), -1)
-            if media in self.medias:
-                self.medias.remove(media)
 
     def _forget(self, _media, src) -> None:
         with self.lock:
@@ -188,11 +174,8 @@ class Camera:
         with self.lock:
             srcs = list(self.appsrcs)
             self.appsrcs.clear()
-            medias = list(self.medias)
         for src in srcs:
             src.emit("end-of-stream")
-        for media in medias:
-            media.get_element().send_event(Gst.Event.new_eos())
 
 
 class Server:
@@ -202,19 +185,20 @@ class Server:
         self.serving = cfg.get("serving", "appsrc")
         if self.serving not in SERVING:
             raise ValueError(f"serving must be one of {SERVING}, got {self.serving!r}")
+        self.transports = (GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
         clips: dict[tuple[str, str], Clip] = {}
-        streams: dict[tuple[str, str], Path | None] = {}
+        loops: dict[tuple[str, str], LoopFactory | None] = {}
         for cam in cfg["cameras"]:
             key = (cam["clip"], cam["codec"])
             if key not in clips:
                 clips[key] = Clip(cam["clip"], cam["codec"])
-                streams[key] = None
+                loops[key] = None
                 if self.serving == "loop":
-                    out = Path(cfg["work_dir"]) / f"loop-{len(streams)}.{cam['codec']}"
-                    streams[key] = write_elementary_stream([u for u, _ in clips[key].units], cam["codec"], out)
-            self.cameras[cam["id"]] = Camera(cam["id"], clips[key], float(cam["fps"]), streams[key])
+                    out = Path(cfg["work_dir"]) / f"loop-{len(loops)}.{cam['codec']}"
+                    es = write_elementary_stream([u for u, _ in clips[key].units], cam["codec"], out)
+                    loops[key] = LoopFactory(es, cam["codec"], float(cam["fps"]), self.transports)
+            self.cameras[cam["id"]] = Camera(cam["id"], clips[key], float(cam["fps"]), loops[key])
         self.offline_at_start = set(cfg.get("offline", []))
-        self.transports = (GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address(cfg["host"])
         self.server.set_service(str(cfg["rtsp_port"]))
@@ -269,6 +253,10 @@ class Server:
         if state == "offline" and was != "offline":
             self.mounts.remove_factory("/" + cam.id)
             cam.end_streams()
+            if cam.loop is not None:      # its media is shared with the variant's other cameras: close its readers
+                for cam_id, client in list(self.clients.values()):
+                    if cam_id == cam.id:
+                        client.close()
             with cam.lock:
                 cam.readers_changed()
                 cam.readers.clear()
@@ -344,7 +332,7 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
                 return self._json(400, {"error": 'expected {"state": ..., "factor": ...}'})
             if state not in STATES:
                 return self._json(400, {"error": f"state must be one of {STATES}"})
-            if server.cameras[parts[2]].loop_path is not None and state not in ("online", "offline"):
+            if server.cameras[parts[2]].loop is not None and state not in ("online", "offline"):
                 return self._json(409, {"error": f"camera {parts[2]} is served by loop (no Python per packet): "
                                                  f"only online and offline apply, not {state!r}"})
             server.set_state(parts[2], state, factor)

@@ -32,6 +32,7 @@ from pytest_benchmark.stats import Metadata
 from pytest_benchmark.utils import NameWrapper
 
 SLOWDOWN_ENV = "TILIKBENCH_INJECT_SLOWDOWN"
+ATTEMPTS_ENV = "TILIKBENCH_GATE_ATTEMPTS"     # caps every gate's attempts (the slowdown check needs one)
 
 
 def injected_slowdown() -> float:
@@ -42,6 +43,15 @@ def injected_slowdown() -> float:
     if factor < 1:
         raise ValueError(f"{SLOWDOWN_ENV} must be >= 1, got {factor}")
     return factor
+
+
+def attempts_cap() -> int | None:
+    raw = os.environ.get(ATTEMPTS_ENV, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{ATTEMPTS_ENV} must be an integer >= 1, got {raw!r}")
+    return int(raw)
 
 
 def slowed(fn: Callable[[], object], factor: float) -> Callable[[], object]:
@@ -154,6 +164,7 @@ class PairedGate:
         if rounds < 1 or attempts < 1:
             raise ValueError(f"gate {self.name!r}: rounds and attempts must be >= 1, got {rounds} and {attempts}")
         factor = injected_slowdown() if slowdown is None else slowdown
+        attempts = min(attempts, attempts_cap() or attempts)
         sides = {"ours": slowed(ours, factor), "reference": reference}
         for _ in range(warmup):
             sides["ours"]()
