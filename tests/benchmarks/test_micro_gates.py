@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.micro.gate import SLOWDOWN_ENV, PairedGate, slowed
+from benchmarks.micro.gate import ATTEMPTS_ENV, SLOWDOWN_ENV, PairedGate, slowed
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH_CLI = Path(sys.executable).with_name("pytest-benchmark")
@@ -59,17 +59,18 @@ def test_a_burst_passes_on_the_next_attempt_and_a_steady_slowdown_fails_every_at
 
 
 def _gates(storage: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != SLOWDOWN_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in (SLOWDOWN_ENV, ATTEMPTS_ENV)}
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
             f"--benchmark-storage=file://{storage}", "benchmarks/micro", *extra]
-    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600, env=env, check=False)
 
 
 @pytest.fixture(scope="module")
 def two_saved_runs(tmp_path_factory):
-    """Run 1: every gate under ``--inject-slowdown 2``; run 2: the portal gate as it is. Both autosaved."""
+    """Run 1: every gate under ``--inject-slowdown 2``, one attempt each (retries are tested above: a 2x
+    slower path fails every attempt); run 2: the portal gate as it is. Both autosaved."""
     storage = tmp_path_factory.mktemp("benchmarks")
-    slowed_run = _gates(storage, "--inject-slowdown=2")
+    slowed_run = _gates(storage, "--inject-slowdown=2", "--gate-attempts=1")
     plain_run = _gates(storage, "-k", "portal")
     saved = sorted(storage.glob("*/*.json"))
     return storage, slowed_run, plain_run, saved
@@ -85,7 +86,7 @@ def test_every_gate_fails_under_an_injected_2x_slowdown(two_saved_runs):
 
 
 def test_gate_runs_are_saved_with_machine_and_commit_info_and_compare_across_runs(two_saved_runs):
-    storage, slowed_run, plain_run, saved = two_saved_runs
+    storage, _, plain_run, saved = two_saved_runs
     assert plain_run.returncode == 0, plain_run.stdout + plain_run.stderr
     assert len(saved) == 2, saved
     first = json.loads(saved[0].read_text())
@@ -95,11 +96,11 @@ def test_gate_runs_are_saved_with_machine_and_commit_info_and_compare_across_run
             "test_portal_request_gate[reference]", "test_aggregated_simulator_events_gate[ours]"} <= entries.keys()
     ours = entries["test_portal_request_gate[ours]"]
     assert ours["extra_info"]["injected_slowdown"] == 2.0 and ours["extra_info"]["ok"] is False
-    ratio = ours["stats"]["median"] / entries["test_portal_request_gate[reference]"]["stats"]["median"]
-    assert ratio == pytest.approx(ours["extra_info"]["ratio"], rel=1e-3)
+    assert ours["extra_info"]["ratio"] > ours["extra_info"]["limit"]      # the per-round ratio the gate judged
+    assert ours["stats"]["median"] > 1.5 * entries["test_portal_request_gate[reference]"]["stats"]["median"]
     out = subprocess.run([str(BENCH_CLI), "--storage", f"file://{storage}", "compare", "0001", "0002",
                           "--group-by=name", "--columns=median,rounds"],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
+                         cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line for line in out.stdout.splitlines() if "test_portal_request_gate[ours]" in line]
     assert len(rows) == 2, out.stdout          # one row per saved run

@@ -44,7 +44,7 @@ from tests.fake_cameras.fleet_helpers import CACHE, REPO
 
 pytestmark = pytest.mark.bench
 
-SIZES = [int(n) for n in os.environ.get("TILIKBENCH_BENCH_CAMERAS", "50,200").split(",")]
+SIZES = [int(n) for n in os.environ.get("TILIKBENCH_BENCH_CAMERAS", "50,200").split(",") if n]
 DENSE_SIZES = [int(n) for n in os.environ.get("TILIKBENCH_BENCH_DENSE_CAMERAS", "500,1000").split(",") if n]
 SERVING = os.environ.get("TILIKBENCH_BENCH_SERVING", "loop")
 TARGET_RATIO = 0.2 if SERVING == "loop" else 0.5     # embedded CPU per camera / baseline's
