@@ -134,7 +134,9 @@ def test_path_cpu_per_analysed_frame_against_its_floor(bench_fleet, tmp_path, de
     dec_ms, bgr_ms = decode_cpu_ms(clip, keyframes_only=decode == "keyframes")
     decodes = ours["decoded"] / max(ours["analysed"], 1)        # frames decoded per analysed frame
     batch = max(1, round(ours["mean_batch"]))
-    det = make_detector(UltralyticsDetector(weights=str(WEIGHTS), imgsz=IMGSZ, batch=batch))
+    # one intra-op thread: the forward's own CPU (with two, OpenMP's spin-waiting on a busy host bills
+    # several times the work: 210 ms of CPU per frame measured for a 30 ms forward)
+    det = make_detector(UltralyticsDetector(weights=str(WEIGHTS), imgsz=IMGSZ, batch=batch, threads=1))
     fwd_ms = forward_cpu_ms(det, decoded_sample(clip, batch))
     floor_ms = fwd_ms + decodes * dec_ms + bgr_ms
     ratio = path_ms / floor_ms
