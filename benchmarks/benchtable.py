@@ -35,10 +35,14 @@ def _ok(held: bool) -> str:
 
 def _serving(d: dict[str, Any]) -> str:
     s = d["summary"]
-    ratios = ", ".join(f"{r['ratio']:.3f}x at {r['cameras']}" for r in d["rows"])
-    floor = s.get("floor_at_largest") or {}
     t = s["targets"]
-    return (f"{ratios} (target <= {t['ratio_at_most']}x, {_ok(s['max_ratio'] is not None and s['max_ratio'] <= t['ratio_at_most'])}); "
+    rows = d["rows"]
+    compared = ", ".join(f"{r['ratio']:.3f}x at {r['cameras']} ({r['embedded']['healthy']} vs {r['baseline']['healthy']} "
+                         f"healthy)" for r in rows)
+    held = bool(rows) and all(r["ratio"] <= t["ratio_at_most"] and r["embedded"]["healthy"] == r["cameras"]
+                              and r["baseline"]["healthy"] == r["cameras"] for r in rows)
+    floor = s.get("floor_at_largest") or {}
+    return (f"{compared} (target <= {t['ratio_at_most']}x with every camera healthy on both sides, {_ok(held)}); "
             f"largest size with every camera healthy {s['largest_healthy_n']:,} at {floor.get('packets_per_s', 0):,} "
             f"packets/s (target {t['healthy_cameras_at_least']:,}, {_ok(s['largest_healthy_n'] >= t['healthy_cameras_at_least'])}); "
             f"serving by {s['serving']}")
