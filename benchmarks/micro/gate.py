@@ -24,8 +24,8 @@ import gc
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pytest_benchmark.fixture import BenchmarkFixture
 from pytest_benchmark.stats import Metadata
