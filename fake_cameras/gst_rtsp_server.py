@@ -7,7 +7,9 @@ Runs under Debian's /usr/bin/python3 (where ``gi`` lives), started by ``backends
 Each clip is demuxed once into H.264/H.265 access units held in memory. A camera is a shared media
 ``appsrc ! rtph26Xpay``: access units are pushed with continuously increasing timestamps (the clip
 loops, nothing is re-encoded), paced by the pipeline clock; many readers of a camera share one
-pipeline. A small HTTP server answers ``GET /v3/paths/list`` in MediaMTX's control-API shape and
+pipeline. With ``"serving": "loop"`` in the config a camera's clip loops inside GStreamer instead
+(``gst_loop_media``: no Python per packet, for dense farms; impairments online/offline only). A small
+HTTP server answers ``GET /v3/paths/list`` in MediaMTX's control-API shape and
 ``POST /v1/impair/<camera>`` with ``{"state": "online"|"offline"|"freeze"|"spike", "factor": F}``;
 ``GET /v1/process`` gives the server's own CPU seconds and resident memory.
 
@@ -23,6 +25,7 @@ import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import gi
@@ -33,8 +36,11 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
+from gst_loop_media import LoopFactory, LoopMeter, write_elementary_stream  # noqa: E402  (this file's folder)
+
 log = logging.getLogger("gst_rtsp_server")
 STATES = ("online", "offline", "freeze", "spike")
+SERVING = ("appsrc", "loop")
 
 
 class Clip:
@@ -91,7 +97,7 @@ def filler(codec: str, size: int) -> bytes:
 class Camera:
     """One camera's state, shared by its media pipeline(s), the HTTP thread and the RTSP clients."""
 
-    def __init__(self, cam_id: str, clip: Clip, fps: float):
+    def __init__(self, cam_id: str, clip: Clip, fps: float, loop: LoopFactory | None = None):
         self.id = cam_id
         self.clip = clip
         self.fps = fps
@@ -104,8 +110,17 @@ class Camera:
         self.factory: GstRtspServer.RTSPMediaFactory | None = None
         self.appsrcs: list = []
         self.lock = threading.Lock()
+        self.loop = loop                # loop serving: the clip variant's shared factory
+        self.meter = LoopMeter(clip.bytes_per_loop * fps / len(clip.units)) if loop else None
+
+    def readers_changed(self) -> None:
+        """Called with ``lock`` held, before the reader set changes: loop meters count up to now."""
+        if self.meter is not None:
+            self.meter.update(len(self.readers))
 
     def make_factory(self, transports) -> GstRtspServer.RTSPMediaFactory:
+        if self.loop is not None:
+            return self.loop
         pay = "rtph264pay" if self.clip.codec == "h264" else "rtph265pay"
         caps = "video/x-h264" if self.clip.codec == "h264" else "video/x-h265"
         f = GstRtspServer.RTSPMediaFactory()
@@ -169,14 +184,23 @@ class Server:
     def __init__(self, cfg: dict):
         self.cfg = cfg
         self.cameras: dict[str, Camera] = {}
+        self.serving = cfg.get("serving", "appsrc")
+        if self.serving not in SERVING:
+            raise ValueError(f"serving must be one of {SERVING}, got {self.serving!r}")
+        self.transports = (GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
         clips: dict[tuple[str, str], Clip] = {}
+        loops: dict[tuple[str, str], LoopFactory | None] = {}
         for cam in cfg["cameras"]:
             key = (cam["clip"], cam["codec"])
             if key not in clips:
                 clips[key] = Clip(cam["clip"], cam["codec"])
-            self.cameras[cam["id"]] = Camera(cam["id"], clips[key], float(cam["fps"]))
+                loops[key] = None
+                if self.serving == "loop":
+                    out = Path(cfg["work_dir"]) / f"loop-{len(loops)}.{cam['codec']}"
+                    es = write_elementary_stream([u for u, _ in clips[key].units], cam["codec"], out)
+                    loops[key] = LoopFactory(es, cam["codec"], float(cam["fps"]), self.transports)
+            self.cameras[cam["id"]] = Camera(cam["id"], clips[key], float(cam["fps"]), loops[key])
         self.offline_at_start = set(cfg.get("offline", []))
-        self.transports = (GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address(cfg["host"])
         self.server.set_service(str(cfg["rtsp_port"]))
@@ -204,6 +228,7 @@ class Server:
         cam = self._cam_of(ctx)
         if cam is not None:
             with cam.lock:
+                cam.readers_changed()
                 cam.readers.add(id(client))
             self.clients[id(client)] = (cam.id, client)  # holding the wrapper keeps id() stable
 
@@ -215,6 +240,7 @@ class Server:
         cam = self.cameras.get(cam_id) if cam_id else None
         if cam is not None:
             with cam.lock:
+                cam.readers_changed()
                 cam.readers.discard(id(client))
 
     # --- impairments (called from the HTTP thread, applied in the main loop) ---
@@ -229,7 +255,13 @@ class Server:
         if state == "offline" and was != "offline":
             self.mounts.remove_factory("/" + cam.id)
             cam.end_streams()
-            cam.readers.clear()
+            if cam.loop is not None:      # its media is shared with the variant's other cameras: close its readers
+                for cam_id, client in list(self.clients.values()):
+                    if cam_id == cam.id:
+                        client.close()
+            with cam.lock:
+                cam.readers_changed()
+                cam.readers.clear()
         elif state != "offline" and was == "offline":
             self.mounts.add_factory("/" + cam.id, cam.make_factory(self.transports))
         return False
@@ -238,6 +270,10 @@ class Server:
         out = []
         for cam in self.cameras.values():
             ready = cam.state != "offline"
+            if cam.meter is not None:
+                with cam.lock:
+                    cam.readers_changed()
+                cam.bytes_in, cam.bytes_out = int(cam.meter.bytes_in), int(cam.meter.bytes_out)
             out.append({
                 "name": cam.id, "confName": cam.id,
                 "source": {"type": "embeddedSource", "id": ""} if ready else None,
@@ -310,6 +346,9 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
                 return self._json(400, {"error": 'expected {"state": ..., "factor": ...}'})
             if state not in STATES:
                 return self._json(400, {"error": f"state must be one of {STATES}"})
+            if server.cameras[parts[2]].loop is not None and state not in ("online", "offline"):
+                return self._json(409, {"error": f"camera {parts[2]} is served by loop (no Python per packet): "
+                                                 f"only online and offline apply, not {state!r}"})
             server.set_state(parts[2], state, factor)
             self._json(200, {"name": parts[2], "state": state})
 

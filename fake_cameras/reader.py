@@ -89,12 +89,14 @@ def read_stream(url: str, stop_at: float | None, transport: str = "tcp", open_ti
 def _open(url: str, opts: dict, timeout: float, wait_until: float, retries: int = 3):
     """Open an RTSP input. A 5XX answer is retried a few times: GStreamer's shared media gives it to a
     reader arriving in the few milliseconds while the previous last reader's pipeline is torn down.
-    Until ``wait_until``, a refused connection or a 404 is retried too."""
+    So is an answer FFmpeg cannot parse (``InvalidDataError``): a few of 300 readers opening at once
+    on a busy host got one, as an ingest client would, they try again. Until ``wait_until``, a
+    refused connection or a 404 is retried too."""
     attempt = 0
     while True:
         try:
             return av.open(url, options=opts, timeout=timeout)
-        except av.HTTPServerError:
+        except (av.HTTPServerError, av.InvalidDataError):
             attempt += 1
             if attempt > retries and time.monotonic() >= wait_until:
                 raise

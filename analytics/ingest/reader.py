@@ -75,6 +75,56 @@ def backoff_delays(cfg: ReconnectConfig, rng: random.Random):
         d = min(cfg.max_s, d * cfg.factor)
 
 
+@dataclass(frozen=True)
+class DecodedFrame:
+    t_stream: float            # the frame's timestamp in the stream (seconds)
+    image: np.ndarray | None   # BGR, for a sampled frame only
+    wall_ms: float             # decode (+ conversion) time spent for this frame
+    cpu_ms: float              # the same in this thread's CPU time
+
+
+class SampledDecoder:
+    """The reader's decode path: packets in, frames out, only sampled frames converted to BGR.
+
+    ``decode`` is the class's mode: "all" converts every frame, "sampled" every ``step``-th frame by
+    stream time, "keyframes" asks FFmpeg to skip non-key frames (and converts each keyframe). Decoding
+    a packet's frames is timed with it, so the first frame out of a packet carries that packet's cost.
+    The same object serves an RTSP stream and a file (the performance gate times it on a file).
+    """
+
+    def __init__(self, decode: str, step: int, fps: float):
+        self.decode = decode
+        self.step = max(1, step)
+        self.fps = fps
+
+    def configure(self, stream, threads: int = 1) -> None:
+        cc = stream.codec_context
+        cc.thread_count = threads
+        if threads != 1:
+            stream.thread_type = "AUTO"
+        if self.decode == "keyframes":
+            cc.skip_frame = "NONKEY"
+
+    def frames(self, packets, stopped=lambda: False):
+        for packet in packets:
+            if stopped():
+                return
+            t0, c0 = time.perf_counter(), time.thread_time()
+            decoded = packet.decode()
+            dt = (time.perf_counter() - t0) * 1000.0
+            dc = (time.thread_time() - c0) * 1000.0
+            for frame in decoded:
+                t_stream = frame.time if frame.time is not None else 0.0
+                image = None
+                if self.decode != "sampled" or int(round(t_stream * self.fps)) % self.step == 0:
+                    t1, c1 = time.perf_counter(), time.thread_time()
+                    image = frame.to_ndarray(format="bgr24")
+                    dt += (time.perf_counter() - t1) * 1000.0
+                    dc += (time.thread_time() - c1) * 1000.0
+                yield DecodedFrame(t_stream, image, dt, dc)
+                dt = dc = 0.0
+
+
 class CameraReader(threading.Thread):
     def __init__(self, cam: StackCamera, cls_cfg: IngestClass, reconnect: ReconnectConfig,
                  queues: FrameQueues, stats: CameraStats, stop: threading.Event, decode_threads: int = 1,
@@ -128,46 +178,24 @@ class CameraReader(threading.Thread):
         got = False
         try:
             stream = container.streams.video[0]
-            cc = stream.codec_context
-            cc.thread_count = self.decode_threads
-            if self.decode_threads != 1:
-                stream.thread_type = "AUTO"
-            if self.cls_cfg.decode == "keyframes":
-                cc.skip_frame = "NONKEY"
-            fps = self.cam.fps
-            for packet in container.demux(stream):
-                if self.stop_event.is_set():
-                    break
-                t0, c0 = time.perf_counter(), time.thread_time()
-                frames = packet.decode()
-                dt = (time.perf_counter() - t0) * 1000.0
-                dc = (time.thread_time() - c0) * 1000.0
-                for frame in frames:
-                    t_stream = frame.time if frame.time is not None else 0.0
-                    n = int(round(t_stream * fps))
-                    take = self.cls_cfg.decode != "sampled" or n % self.step == 0
-                    image = None
-                    if take:
-                        t1, c1 = time.perf_counter(), time.thread_time()
-                        image = frame.to_ndarray(format="bgr24")
-                        dt += (time.perf_counter() - t1) * 1000.0
-                        dc += (time.thread_time() - c1) * 1000.0
-                    with self.stats.lock:
-                        if not got:
-                            self.stats.status = "online"
-                            self.stats.failures = 0
-                            self.stats.last_error = ""
-                        self.stats.frames_in += 1
-                        self.stats.decode_ms_total += dt
-                        self.stats.decode_cpu_ms_total += dc
-                        if take:
-                            self.stats.frames_sampled += 1
-                    got = self._got = True
-                    dt = dc = 0.0
-                    if image is not None:
-                        if not self.queues.put(FrameItem(self.cam.id, t_stream, time.time(), image)):
-                            with self.stats.lock:
-                                self.stats.dropped += 1
+            decoder = SampledDecoder(self.cls_cfg.decode, self.step, self.cam.fps)
+            decoder.configure(stream, self.decode_threads)
+            for frame in decoder.frames(container.demux(stream), self.stop_event.is_set):
+                with self.stats.lock:
+                    if not got:
+                        self.stats.status = "online"
+                        self.stats.failures = 0
+                        self.stats.last_error = ""
+                    self.stats.frames_in += 1
+                    self.stats.decode_ms_total += frame.wall_ms
+                    self.stats.decode_cpu_ms_total += frame.cpu_ms
+                    if frame.image is not None:
+                        self.stats.frames_sampled += 1
+                got = self._got = True
+                if frame.image is not None:
+                    if not self.queues.put(FrameItem(self.cam.id, frame.t_stream, time.time(), frame.image)):
+                        with self.stats.lock:
+                            self.stats.dropped += 1
             if not got:
                 raise ConnectionError("stream ended before its first frame")
             raise ConnectionError("stream ended")

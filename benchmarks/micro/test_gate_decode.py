@@ -1,8 +1,9 @@
-"""Gate: the ingest's decode path (PyAV, one thread, every frame to a BGR array as the detector needs it)
-against a reference that produces the same arrays another way: PyAV decode to YUV planes, converted by
-OpenCV (one thread). Both sides decode and convert, so memory-bandwidth contention from a neighbour
-slows them alike (against a bare decode with no conversion, such contention alone pushed the ratio from
-~1.6 to 2.4 in one CI run)."""
+"""Gate: the ingest reader's decode path (``analytics.ingest.reader.SampledDecoder``, the object each
+camera's reader thread decodes with; mode "all", one thread, every frame to a BGR array as the detector
+needs it) against a reference that produces the same arrays another way: PyAV decode to YUV planes,
+converted by OpenCV (one thread). Both sides decode and convert, so memory-bandwidth contention from a
+neighbour slows them alike (against a bare decode with no conversion, such contention alone pushed the
+ratio from ~1.6 to 2.4 in one CI run)."""
 from __future__ import annotations
 
 import subprocess
@@ -11,7 +12,8 @@ import av
 import cv2
 import pytest
 
-from benchmarks.micro.gate import check, paired_ratio
+from analytics.ingest.reader import SampledDecoder
+from benchmarks.micro.gate import PairedGate, check
 
 W, H, FPS, FRAMES = 640, 360, 10, 20
 LIMIT = 2.0       # measured 1.31-1.73 on the 2-core reference machine, idle or beside memory-bound neighbours; a 2x slower path gives ~2.7
@@ -26,15 +28,13 @@ def clip(tmp_path_factory):
     return path
 
 
-def decode_path(path) -> int:
+def reader_decode(path) -> int:
+    """The reader's path on a file: its decoder configured as for a camera, every frame converted."""
+    decoder = SampledDecoder("all", 1, FPS)
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        s.thread_count = 1
-        n = 0
-        for frame in c.decode(s):
-            frame.to_ndarray(format="bgr24")
-            n += 1
-    return n
+        decoder.configure(s, threads=1)
+        return sum(f.image is not None for f in decoder.frames(c.demux(s)))
 
 
 def reference_decode(path) -> int:
@@ -56,9 +56,8 @@ def one_cv_thread():
     cv2.setNumThreads(before)
 
 
-def test_decode_gate(clip, benchmark, one_cv_thread):
-    assert decode_path(clip) == FRAMES
+def test_decode_gate(clip, request, one_cv_thread):
+    assert reader_decode(clip) == FRAMES
     assert reference_decode(clip) == FRAMES
-    result = paired_ratio("decode", lambda: decode_path(clip), lambda: reference_decode(clip), limit=LIMIT, rounds=15)
-    benchmark.pedantic(decode_path, args=(clip,), rounds=3, iterations=1)
-    check(result, benchmark)
+    gate = PairedGate(request, "decode", LIMIT)
+    check(gate.run(lambda: reader_decode(clip), lambda: reference_decode(clip), rounds=15))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.micro.gate import check, paired_ratio
+from benchmarks.micro.gate import PairedGate, check
 
 pytest.importorskip("analytics.detect.factory")
 
@@ -48,12 +48,11 @@ def detector():
     torch.set_num_threads(threads)
 
 
-def test_detector_gate(detector, benchmark):
+def test_detector_gate(detector, request):
     from analytics.detect.prepost import to_batch
     det, fwd = detector
     frame = np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8)
     batch, _ = to_batch([frame], IMGSZ)
     det.detect([frame])
-    result = paired_ratio("detector", lambda: det.detect([frame]), lambda: fwd(batch), limit=LIMIT, rounds=9)
-    benchmark.pedantic(det.detect, args=([frame],), rounds=3, iterations=1)
-    check(result, benchmark)
+    gate = PairedGate(request, "detector", LIMIT)
+    check(gate.run(lambda: det.detect([frame]), lambda: fwd(batch), rounds=9))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks.micro.gate import check, paired_ratio
+from benchmarks.micro.gate import PairedGate, check
 
 pytest.importorskip("analytics.portal.app")
 
@@ -60,7 +60,7 @@ def apps(tmp_path_factory):
     loop.close()
 
 
-def test_portal_request_gate(apps, benchmark):
+def test_portal_request_gate(apps, request):
     ours, ref, loop = apps
     path = "/api/cameras?group=CCTV%20RT&limit=50"
 
@@ -69,7 +69,6 @@ def test_portal_request_gate(apps, benchmark):
 
     def ref_call():
         return asgi_get(ref, path, loop)
-    result = paired_ratio("portal request", lambda: [ours_call() for _ in range(20)],
-                          lambda: [ref_call() for _ in range(20)], limit=LIMIT, rounds=21)
-    benchmark.pedantic(ours_call, rounds=20, iterations=1)
-    check(result, benchmark)
+    assert ours_call() == ref_call()
+    gate = PairedGate(request, "portal request", LIMIT)
+    check(gate.run(lambda: [ours_call() for _ in range(20)], lambda: [ref_call() for _ in range(20)], rounds=21))

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 SYSTEM_PYTHON = os.environ.get("TILIKBENCH_GST_PYTHON", "/usr/bin/python3")
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "gst_rtsp_server.py"
+# "appsrc": every access unit pushed from Python (all impairments); "loop": the clip loops inside
+# GStreamer, no Python per packet (dense farms; online/offline only). See fake_cameras/gst_loop_media.py.
+SERVING = ("appsrc", "loop")
 
 
 def check_gstreamer(python: str = SYSTEM_PYTHON) -> None:
@@ -40,9 +43,12 @@ def check_gstreamer(python: str = SYSTEM_PYTHON) -> None:
 class EmbeddedBackend(MediaBackend):
     name = "embedded"
 
-    def __init__(self, *, max_threads: int = 64, **kw):
+    def __init__(self, *, max_threads: int = 64, serving: str = "appsrc", **kw):
         super().__init__(**kw)
+        if serving not in SERVING:
+            raise ValueError(f"serving must be one of {SERVING}, got {serving!r}")
         self.max_threads = max_threads
+        self.serving = serving
         self.proc: OwnedProcess | None = None
         self.cameras: list[ServedCamera] = []
 
@@ -59,7 +65,7 @@ class EmbeddedBackend(MediaBackend):
         tmp = cfg_path.with_suffix(".tmp")
         tmp.write_text(json.dumps({
             "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
-            "max_threads": self.max_threads,
+            "max_threads": self.max_threads, "serving": self.serving, "work_dir": str(self.work_dir),
             "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
             "offline": [c.id for c in cameras if not c.online],
         }))

@@ -1,8 +1,10 @@
-"""The naive baseline the stack is measured against: OpenCV reads every frame of every camera and
-Ultralytics ``predict`` runs on every frame, one call per frame per camera (a thread and a model per
-camera). Run as a script; prints JSON counts when ``--duration`` is over.
+"""The naive baseline the stack is measured against: OpenCV reads (decodes) every frame of every camera
+and Ultralytics ``predict`` runs at batch 1, one call per analysed frame per camera (a thread and a model
+per camera). With ``--sample-fps`` it predicts only the frame of each sampling instant, every
+round(fps / sample_fps)-th frame read, so that it analyses at the stack's rate; without, every frame.
+Run as a script; prints JSON counts when ``--duration`` is over.
 
-    python tests/analytics/naive_baseline.py --weights W --imgsz 320 --duration 20 URL [URL ...]
+    python tests/analytics/naive_baseline.py --weights W --imgsz 320 --fps 10 --sample-fps 1 URL [URL ...]
 """
 from __future__ import annotations
 
@@ -23,8 +25,12 @@ def main() -> int:
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--duration", type=float, default=20, help="measured window (s)")
     ap.add_argument("--warmup", type=float, default=8, help="seconds before the window starts")
+    ap.add_argument("--fps", type=float, default=10.0, help="the cameras' frame rate")
+    ap.add_argument("--sample-fps", type=float, default=None, help="analysed frames per second per camera "
+                    "(default: every frame)")
     ap.add_argument("urls", nargs="+")
     args = ap.parse_args()
+    step = 1 if args.sample_fps is None else max(1, round(args.fps / args.sample_fps))
     from analytics.detect import ultralytics_env
     ultralytics_env()
     import cv2
@@ -44,6 +50,8 @@ def main() -> int:
                     time.sleep(0.1)
                     continue
                 counts[url]["read"] += 1
+                if counts[url]["read"] % step:
+                    continue
                 model.predict(frame, imgsz=args.imgsz, verbose=False)
                 counts[url]["predicted"] += 1
         finally:
