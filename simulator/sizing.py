@@ -51,7 +51,7 @@ class SizingResult:
     failover: SimResult | None = None        # the busiest ingest server and the portal spares down
     tiers: Tiers | None = None
     day: DayResult | None = None
-    redundancy: dict[str, int] = field(default_factory=dict)
+    redundancy: dict[str, Any] = field(default_factory=dict)
     slos: Any = None
     yearly_usd: float = 0.0                  # links paid by the year (not in ``cost``)
 
@@ -332,6 +332,6 @@ def _result(w: Workload, cal: Calibration, hw: HardwareSet, r: SimResult, rf: Si
                        redundancy={"ingest_spares": red.ingest_spares, "portal_spares": red.portal_spares,
                                    "storage_server_spares": red.storage_server_spares,
                                    "wan_spares": red.wan_spares, "hot_spare_disks": tiers.storage.hot_spares,
-                                   "switch_pairs": int(w.config.network.switch_pairs)}, slos=w.config.slos)
+                                   "switch_pairs": "yes" if w.config.network.switch_pairs else "no"}, slos=w.config.slos)
     out.wall_s = time.perf_counter() - t0
     return out

@@ -226,3 +226,17 @@ def test_cold_starts_lengthen_the_start_p95(small, cal):
     assert warm.structure["startup"]["cold_share"] == 0.0
     assert slow.structure["startup"]["cold_share"] > 0.1
     assert slow.latency["viewer_start"]["p95"] > cal.hls.cold_start_s * 0.8 > warm.latency["viewer_start"]["p95"]
+
+
+# ---- the whole day ----
+
+def test_the_day_has_24_windows_night_bitrate_and_a_binding_hour(small, cal):
+    from simulator.day import simulate_day
+    d = simulate_day(small, cal, window_s=60.0)
+    assert [r.hour for r in d.hours] == list(range(24)) and d.slo_ok
+    noon, night = d.hours[12], d.hours[22]
+    assert night.ingest_gbps == pytest.approx(1.5 * noon.ingest_gbps)      # catalogue night factor
+    # the binding hour is the one whose worst resource or latency is closest to its limit
+    ranked = d.to_dict()["hours"]
+    assert d.binding_hour == max(ranked, key=lambda h: h["worst_ratio"])["hour"]
+    assert d.binding == ranked[d.binding_hour]["worst"]
