@@ -76,6 +76,7 @@ def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float)
         "bom": [{"item": f"{b['name']}: {b['item']}", "qty": f"{b['quantity']:,.0f}",
                  "unit": f"{b['unit_price_usd']:,.0f} USD", "total": f"{b['total_usd']:,.0f} USD"}
                 for b in data.get("bom", [])],
+        "tiers": data.get("tiers") or [],
         "source": str(files[-1])}}
 
 
