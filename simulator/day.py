@@ -34,6 +34,7 @@ class DayResult:
     window_s: float
     headroom: float
     slos: Any
+    cpu_s: float = 0.0        # CPU seconds of this process while simulating the day
 
     @property
     def slo_ok(self) -> bool:
@@ -41,7 +42,7 @@ class DayResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"binding_hour": self.binding_hour, "binding": self.binding, "binding_ratio": self.binding_ratio,
-                "wall_s": self.wall_s, "window_s": self.window_s, "slo_ok": self.slo_ok,
+                "wall_s": self.wall_s, "cpu_s": self.cpu_s, "window_s": self.window_s, "slo_ok": self.slo_ok,
                 "hours": [{"hour": r.hour, "viewers_peak": r.viewers_peak, "cameras_online": r.cameras_online,
                            "ingest_gbps": r.ingest_gbps, "egress_gbps_peak": r.egress_gbps_peak,
                            "worst": worst(r, self.headroom, self.slos)[0],
@@ -77,7 +78,7 @@ def simulate_day(scenario: Any, calibration: Calibration, hardware: HardwareSet 
                  rng: np.random.Generator | None = None, *, window_s: float = DAY_WINDOW_S,
                  tiers: Tiers | None = None, failover: bool = False) -> DayResult:
     """Simulate the 24 hours of the scenario's day on a hardware set (one child generator per hour)."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cameras, cfg, seed = split_scenario(scenario)
     hw = resolve_hardware(cfg, hardware)
     rng = rng if rng is not None else np.random.default_rng(seed)
@@ -89,4 +90,4 @@ def simulate_day(scenario: Any, calibration: Calibration, hardware: HardwareSet 
     ranked = [worst(r, cfg.headroom, cfg.slos) for r in hours]
     h = int(np.argmax([x[1] for x in ranked]))
     return DayResult(hours, hours[h].hour, ranked[h][0], ranked[h][1], time.perf_counter() - t0, window_s,
-                     cfg.headroom, cfg.slos)
+                     cfg.headroom, cfg.slos, time.process_time() - c0)

@@ -101,6 +101,7 @@ def tier_summary(s: "SizingResult") -> list[dict[str, Any]]:
     ]
     if s.day is not None:
         out.append({"key": "day", "hour": s.day.binding_hour, "binding": s.day.binding,
-                    "ratio": s.day.binding_ratio, "ok": s.day.slo_ok, "wall_s": s.day.wall_s})
+                    "ratio": s.day.binding_ratio, "ok": s.day.slo_ok, "wall_s": s.day.wall_s,
+                    "cpu_s": s.day.cpu_s})
     return out
 

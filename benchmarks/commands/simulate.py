@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {h['hour']:>2}  {h['viewers_peak']:>7,.0f}  {h['ingest_gbps']:>11.2f}  {h['worst']} "
                   f"({h['worst_ratio']:.2f})")
         print(f"whole day: hour {day.binding_hour} binds ({day.binding}, {day.binding_ratio:.2f} of its limit); "
-              f"24 h in {day.wall_s:.1f} s")
+              f"24 h in {day.wall_s:.1f} s ({day.cpu_s:.1f} s of CPU)")
         out["day"] = day.to_dict()
     if not args.no_plot:
         knee = find_knee(scenario, cal, axis="cameras", tol=0.05)

@@ -26,7 +26,7 @@ TIER_LINES = {
     "startup": "viewer start-up: {prewarm:,} most-watched cameras packaged always, {cold_share:.1%} of starts "
                "cold ({cold_start_s:g} s on-demand start); p95 {p95:.2f} s (SLO {slo:g} s)",
     "day": "whole day: hour {hour} binds ({binding}, {ratio:.2f} of its limit); all SLOs every hour: {ok}; "
-           "24 h simulated in {wall_s:.1f} s",
+           "24 h simulated in {wall_s:.1f} s ({cpu_s:.1f} s of CPU)",
 }
 
 RESULT_SCHEMA_VERSION = 2       # 2: tiers, decode placement, failover case, the day re-check
