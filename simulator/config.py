@@ -10,7 +10,13 @@ from pydantic import Field, field_validator, model_validator
 
 from common.config import StrictModel
 from simulator.infra import INPUT_NAMES
-from simulator.policy import DecodeMode, NetworkPolicy, RedundancyPolicy, StartupPolicy, StoragePolicy
+from simulator.policy import (
+    DecodeMode,
+    NetworkPolicy,
+    RedundancyPolicy,
+    StartupPolicy,
+    StoragePolicy,
+)
 
 # Share of the peak-hour viewers watching in each hour of the day (0..23, local time). Evening peak at
 # 19-21 h (after work, ronda/citizen-patrol viewing), a smaller morning-commute bump, quiet nights.

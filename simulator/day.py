@@ -17,7 +17,12 @@ import numpy as np
 from simulator.calibration import Calibration
 from simulator.hardware import HardwareSet
 from simulator.knee import probe_window
-from simulator.model import SimResult, resolve_hardware, simulate_workload, split_scenario
+from simulator.model import (
+    SimResult,
+    resolve_hardware,
+    simulate_workload,
+    split_scenario,
+)
 from simulator.tiers import Tiers, plan_tiers
 from simulator.workload import Workload, build_workload
 

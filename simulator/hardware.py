@@ -16,7 +16,15 @@ from pydantic import Field, ValidationError, field_validator
 from common.config import StrictModel
 from common.errors import InputError
 from simulator.config import HardwareSetSpec
-from simulator.infra import INPUT_NAMES, Enclosure, Link, ModelInput, RaidLevel, StorageServer, Switch
+from simulator.infra import (
+    INPUT_NAMES,
+    Enclosure,
+    Link,
+    ModelInput,
+    RaidLevel,
+    StorageServer,
+    Switch,
+)
 
 CATALOGUE_SCHEMA_VERSION = 1
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "hardware.yaml"

@@ -18,6 +18,7 @@ core, a GPU's decoders, a detector frame), unless the scenario forces one.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from common.errors import InputError
@@ -78,7 +79,7 @@ def prices(server_price: float, cores: int, speed: float, gpu: Gpu | None, gpu_p
 
 
 def choose(classes: tuple[CameraLoad, ...], cal: Calibration, cat: Catalogue, gpu: Gpu | None,
-           unit: dict[str, UnitPrices], forced: dict[str, str], inputs: dict[str, float]) -> dict[str, str] | None:
+           unit: dict[str, UnitPrices], forced: Mapping[str, str], inputs: dict[str, float]) -> dict[str, str] | None:
     """Class -> placement: the forced one, else the cheapest at the option's unit prices.
 
     None when a class is forced onto GPU decode and this option has no hardware decoder for it.

@@ -60,7 +60,7 @@ class RedundancyPolicy(StrictModel):
 
 
 class StartupPolicy(StrictModel):
-    prewarm_top: Union[int, Literal["auto"]] = Field(
+    prewarm_top: int | Literal["auto"] = Field(
         "auto", description="the most popular cameras packaged always (no on-demand start); auto: the fewest "
                             "that keep viewer start p95 within its SLO")
 

@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from common.errors import InputError
+from simulator import placement
 from simulator.calibration import Calibration
 from simulator.config import HardwareSetSpec
 from simulator.costs import egress_bps, ingest_bps
-from simulator.hardware import Catalogue, HardwareSet, load_catalogue
-from simulator.model import SimResult, simulate_workload, split_scenario
-from simulator import placement
 from simulator.day import DayResult, day_workloads, simulate_day
+from simulator.hardware import Catalogue, HardwareSet, load_catalogue
 from simulator.knee import probe_window
+from simulator.model import SimResult, simulate_workload, split_scenario
 from simulator.sizing_report import BomLine, bom_lines, tier_summary
 from simulator.tiers import Tiers, plan_tiers
 from simulator.workload import Workload, build_workload, spike_hour
@@ -267,10 +267,10 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
         for _ in range(MAX_ROUNDS):
             day_result = simulate_day(scenario, calibration, hw, np.random.default_rng(seed), tiers=tiers)
             sims += 24
-            bad = [r for r in day_result.hours if not _passes(r, headroom)]
-            if not bad:
+            failing = [r for r in day_result.hours if not _passes(r, headroom)]
+            if not failing:
                 break
-            grow = _what_to_grow(bad, headroom, cfg.slos)
+            grow = _what_to_grow(failing, headroom, cfg.slos)
             if grow is None:
                 break                 # a tier resource (planned for the whole day) or start-up: reported as is
             hw = replace(hw, **{grow: getattr(hw, grow) + 1})

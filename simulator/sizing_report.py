@@ -66,7 +66,7 @@ def bom_lines(hw: HardwareSet, tiers: Tiers, w: Workload) -> list[BomLine]:
     return bom
 
 
-def tier_summary(s: "SizingResult") -> list[dict[str, Any]]:
+def tier_summary(s: SizingResult) -> list[dict[str, Any]]:
     r, hw, tiers = s.result, s.hardware, s.tiers
     assert tiers is not None
     st, net = tiers.storage, tiers.network

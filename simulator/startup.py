@@ -73,8 +73,7 @@ def simulate_sessions(p: np.ndarray, viewers: float, session_s: float, linger_s:
         i = cam[j]
         if j >= sessions and i >= prewarm and held[i] <= t[j]:
             cold += 1
-        if until[j] > held[i]:
-            held[i] = until[j]
+        held[i] = max(held[i], until[j])
     return cold / sessions
 
 

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field, replace
 
 from common.errors import InputError
-
 from simulator.costs import SECONDS_PER_DAY, record_bps, storage_bytes
 from simulator.hardware import Catalogue, Disk
 from simulator.workload import Workload

@@ -17,8 +17,19 @@ from simulator.hardware import Catalogue, HardwareSet
 from simulator.network import NetworkPlan, network_utilisation, plan_network
 from simulator.placement import DecodeDemand, class_demands
 from simulator.sites import Assignment, assign, build_sites, fail_busiest
-from simulator.startup import StartupChain, cold_share, fewest_prewarmed, packagers_running, zipf_weights
-from simulator.storage import StoragePlan, plan_storage, storage_load, storage_utilisation
+from simulator.startup import (
+    StartupChain,
+    cold_share,
+    fewest_prewarmed,
+    packagers_running,
+    zipf_weights,
+)
+from simulator.storage import (
+    StoragePlan,
+    plan_storage,
+    storage_load,
+    storage_utilisation,
+)
 from simulator.workload import Workload
 
 
@@ -150,7 +161,7 @@ class Structure:
 
     @classmethod
     def evaluate(cls, w: Workload, cal: Calibration, hw: HardwareSet, tiers: Tiers | None = None,
-                 failover: bool = False) -> "Structure":
+                 failover: bool = False) -> Structure:
         cat = hw.catalogue
         demands = class_demands(w.classes, hw.placement, cal, cat, w.config.model_inputs)
         weights = server_weights(w, hw, demands, cal)

@@ -14,7 +14,13 @@ from simulator.hardware import HardwareSet, load_catalogue
 from simulator.network import plan_network
 from simulator.placement import choose, demand, prices
 from simulator.sites import Sites, assign, build_sites, fail_busiest
-from simulator.startup import cold_share, fewest_prewarmed, packagers_running, simulate_sessions, zipf_weights
+from simulator.startup import (
+    cold_share,
+    fewest_prewarmed,
+    packagers_running,
+    simulate_sessions,
+    zipf_weights,
+)
 from simulator.storage import group_geometry, plan_storage
 from simulator.tiers import Structure
 from simulator.workload import build_workload
@@ -187,8 +193,8 @@ def test_failover_moves_the_dead_servers_sites_and_loads_the_rest(cat):
 
 
 def test_n_plus_1_adds_one_server_to_the_arithmetic_bound(cal, cat, small):
-    from simulator.sizing import _ingest_options
     from simulator.model import split_scenario
+    from simulator.sizing import _ingest_options
     cameras, cfg, _ = split_scenario(small)
     cfg0 = cfg.model_copy(update={"redundancy": cfg.redundancy.model_copy(update={"ingest_spares": 0})})
     w0, w1 = build_workload(cameras, cfg0), build_workload(cameras, cfg)
