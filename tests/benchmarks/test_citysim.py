@@ -20,7 +20,7 @@ SIZED = {"ingest": {"server": "cpu-32c", "count": 4, "gpu": "l4", "gpus_per_serv
 @pytest.fixture(scope="module")
 def curves():
     saved = citysim.FACTORS, citysim.SEEDS
-    citysim.FACTORS, citysim.SEEDS = {"cameras": (1.0, 2.0), "viewers": (1.0, 6.0)}, 2
+    citysim.FACTORS, citysim.SEEDS = {"cameras": (1.0, 2.0), "viewers": (1.0, 8.0)}, 2
     try:
         return citysim.city_curves(citysim.TARGET, DEFAULT_REFERENCE, SIZED, budget_s=300)
     finally:
