@@ -274,6 +274,8 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
             if grow is None:
                 break                 # a tier resource (planned for the whole day) or start-up: reported as is
             hw = replace(hw, **{grow: getattr(hw, grow) + 1})
+    if day_result is not None and day_result.binding_hour != full.hour:
+        full = build_workload(cameras, cfg, day_result.binding_hour)     # the answer shows the binding hour
     r = simulate_workload(full, calibration, hw, np.random.default_rng(seed), tiers=tiers)
     rf = simulate_workload(full, calibration, _less_portal(hw, cfg), np.random.default_rng(seed), tiers=tiers,
                            failover=True)

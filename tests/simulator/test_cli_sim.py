@@ -29,6 +29,13 @@ def test_size_prints_bom_cost_and_binding(tmp_path, small, capsys):
     assert main(["size", path, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "bill of materials" in out and "total" in out and "binding resource:" in out
+    for line in ("<- binding", "decode placement per class: rt ", "ingest tier:", "storage tier:",
+                 "network tier:", "redundancy: ingest N+1", "viewer start-up:", "whole day: hour",
+                 "disk enclosure", "storage server (N+1)", "switch (pairs)", "NVR-site uplink, per year"):
+        assert line in out, line
+    result = json.loads((tmp_path / "small-sizing.json").read_text())
+    assert result["schema_version"] == 2 and len(result["day"]["hours"]) == 24
+    assert result["hardware"]["decode"] and result["failover"]["structure"]["ingest"]["failover"]
 
 
 def test_unknown_hardware_exits_2_naming_it(tmp_path, small, capsys):
