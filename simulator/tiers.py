@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.errors import InputError
 from simulator.calibration import Calibration
 from simulator.costs import egress_bps, ingest_bps
 from simulator.hardware import Catalogue, HardwareSet
@@ -146,6 +147,19 @@ def startup_chain(w: Workload, cal: Calibration, cat: Catalogue, prewarm: int) -
                         packagers_running(p, float(w.viewers.max()) if len(w.viewers) else 0.0, session, linger, k))
 
 
+def check_placement(w: Workload, hw: HardwareSet) -> None:
+    """The hardware set's decode placement names real classes, and GPU decode has a decoder for the codec."""
+    names = {c.name: c for c in w.classes}
+    unknown = sorted(set(hw.placement) - set(names))
+    if unknown:
+        raise InputError(f"names classes that do not exist: {', '.join(unknown)} (classes: "
+                         f"{', '.join(sorted(names))})", where="simulation.hardware.decode")
+    for name, mode in hw.placement.items():
+        if mode == "gpu" and (hw.gpu is None or not hw.gpu.decode_pixels_per_s(names[name].codec)):
+            raise InputError(f"class {name!r} decodes on GPUs, but {hw.gpu.name if hw.gpu else 'no GPU'} has no "
+                             f"hardware decoder for {names[name].codec}", where=f"simulation.hardware.decode.{name}")
+
+
 @dataclass(frozen=True)
 class Structure:
     """One hour's structure: placement demands, the simulated ingest server, tiers, start-up chain."""
@@ -163,6 +177,7 @@ class Structure:
     def evaluate(cls, w: Workload, cal: Calibration, hw: HardwareSet, tiers: Tiers | None = None,
                  failover: bool = False) -> Structure:
         cat = hw.catalogue
+        check_placement(w, hw)
         demands = class_demands(w.classes, hw.placement, cal, cat, w.config.model_inputs)
         weights = server_weights(w, hw, demands, cal)
         sites = build_sites(w.classes, w.config, cat)

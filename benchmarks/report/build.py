@@ -79,7 +79,7 @@ def tier_text(tier: dict[str, Any], t) -> str | None:
         if name in SHARE_FIELDS:
             v = f"{v:.1%}" if name == "cold_share" else _share(v)
         elif isinstance(v, float):
-            v = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+            v = f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}"
         elif isinstance(v, int) and not isinstance(v, bool):
             v = f"{v:,}"
         fields[name] = v

@@ -246,3 +246,14 @@ def test_the_day_has_24_windows_night_bitrate_and_a_binding_hour(small, cal):
     ranked = d.to_dict()["hours"]
     assert d.binding_hour == max(ranked, key=lambda h: h["worst_ratio"])["hour"]
     assert d.binding == ranked[d.binding_hour]["worst"]
+
+
+def test_a_placement_naming_a_missing_class_or_decoder_is_a_clear_error(small, cal):
+    from simulator.model import simulate
+    small["simulation"]["hardware"]["decode"] = {"nosuch": "cpu_keyframes"}
+    with pytest.raises(InputError, match="names classes that do not exist: nosuch") as e:
+        simulate(small, cal)
+    assert e.value.where == "simulation.hardware.decode"
+    small["simulation"]["hardware"]["decode"] = {"rt": "gpu"}
+    with pytest.raises(InputError, match="classes rt decode on GPUs but the ingest tier has none"):
+        simulate(small, cal)
