@@ -6,7 +6,7 @@ sources live in the hardware catalogue's ``inputs``; ``simulation.model_inputs``
 """
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from pydantic import Field, field_validator
 
