@@ -141,6 +141,24 @@ class Catalogue(StrictModel):
     def raid(self, name: str) -> RaidLevel:
         return self._find("RAID level", self.raid_levels, name)
 
+    def enclosure(self, name: str) -> Enclosure:
+        return self._find("enclosure", self.enclosures, name)
+
+    def storage_server(self, name: str) -> StorageServer:
+        return self._find("storage server", self.storage_servers, name)
+
+    def switch(self, name: str) -> Switch:
+        return self._find("switch", self.switches, name)
+
+    def site_uplink(self, name: str) -> Link:
+        return self._find("site uplink", self.site_uplinks, name)
+
+    def wan_link(self, name: str) -> Link:
+        return self._find("WAN link", self.wan_links, name)
+
+    def egress_link(self, name: str) -> Link:
+        return self._find("egress link", self.egress_links, name)
+
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     path = Path(path) if path is not None else DEFAULT_CATALOGUE

@@ -73,7 +73,7 @@ def site_uplinks(sites: Sites, kbps: dict[str, float], cat: Catalogue, chosen: d
                 link = min(fits, key=lambda lk: lk.price_usd_year) if fits else \
                     max(cat.site_uplinks, key=lambda lk: lk.mbps)
             else:
-                link = cat._find("site uplink", cat.site_uplinks, pick)
+                link = cat.site_uplink(pick)
             out.append(UplinkGroup(name, int(size), int(count), link.name, bps / (link.mbps * 1e6)))
     return tuple(out)
 
@@ -82,9 +82,9 @@ def network_utilisation(plan: NetworkPlan, kbps: dict[str, float], ingest_bps: f
                         storage_bps: float, cat: Catalogue, switch_pairs: bool, wan_spares: int) -> dict[str, float]:
     """Each link's utilisation when ``plan`` carries this hour's traffic."""
     link = {lk.name: lk for lk in cat.site_uplinks}
-    wan = cat._find("WAN link", cat.wan_links, plan.wan_link)
-    eg = cat._find("egress link", cat.egress_links, plan.egress_link)
-    sw = cat._find("switch", cat.switches, plan.switch)
+    wan = cat.wan_link(plan.wan_link)
+    eg = cat.egress_link(plan.egress_link)
+    sw = cat.switch(plan.switch)
     site = max((u.cameras_per_site * kbps[u.cls] * 1000.0 / (link[u.uplink].mbps * 1e6) for u in plan.uplinks),
                default=0.0)
     sw_active = plan.switches // 2 if switch_pairs else plan.switches      # one switch of a pair may fail

@@ -45,21 +45,21 @@ def bom_lines(hw: HardwareSet, tiers: Tiers, w: Workload) -> list[BomLine]:
                     hw.portal_server.price_usd),
             BomLine("NIC", hw.nic.name, hw.ingest_count + hw.portal_count, hw.nic.price_usd)]
     if st.groups:
-        enclosure = cat._find("enclosure", cat.enclosures, st.enclosure)
-        head = cat._find("storage server", cat.storage_servers, st.storage_server)
+        enclosure = cat.enclosure(st.enclosure)
+        head = cat.storage_server(st.storage_server)
         bom += [BomLine(f"disk ({st.groups} {st.raid} groups of {st.disks_per_group} + {st.hot_spares} hot spares; "
                         f"{st.stored_tb:,.1f} TB kept)", hw.disk.name, st.disks, hw.disk.price_usd),
                 BomLine("disk enclosure", enclosure.name, st.enclosures, enclosure.price_usd),
                 BomLine(f"storage server (N+{st.storage_server_spares})", head.name, st.storage_servers,
                         head.price_usd)]
-    sw = cat._find("switch", cat.switches, net.switch)
+    sw = cat.switch(net.switch)
     bom.append(BomLine("switch (pairs)" if w.config.network.switch_pairs else "switch", sw.name, net.switches,
                        sw.price_usd))
     prices = {lk.name: lk.price_usd_year for lk in cat.site_uplinks}
     for name, count in sorted(net.uplink_counts().items()):
         bom.append(BomLine("NVR-site uplink, per year", name, count, prices[name], True))
-    wan = cat._find("WAN link", cat.wan_links, net.wan_link)
-    eg = cat._find("egress link", cat.egress_links, net.egress_link)
+    wan = cat.wan_link(net.wan_link)
+    eg = cat.egress_link(net.egress_link)
     bom += [BomLine(f"city WAN link, per year (N+{red.wan_spares})", wan.name, net.wan_links, wan.price_usd_year,
                     True),
             BomLine("internet transit, per year", eg.name, net.egress_links, eg.price_usd_year, True)]

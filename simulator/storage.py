@@ -87,7 +87,7 @@ def storage_utilisation(plan: StoragePlan, load: StorageLoad, cat: Catalogue) ->
         return {}
     disk = cat.disk(plan.disk)
     data, amp = group_geometry(cat, plan.raid, plan.disks_per_group)
-    head = cat._find("storage server", cat.storage_servers, plan.storage_server)
+    head = cat.storage_server(plan.storage_server)
     on_disk = load.write * amp + load.read
     n = plan.groups * plan.disks_per_group
     heads = plan.storage_servers - plan.storage_server_spares
@@ -116,7 +116,7 @@ def plan_storage(w: Workload, cat: Catalogue, disk: Disk, viewers_peak: float, h
     if not load.stored and not load.write:
         return StoragePlan(disk.name, pol.raid, g, 0, 0, "", 0, "", 0, 0, 0.0, 0.0, 0.0, 0.0, amp, 0.0)
     groups = max(1, max(math.ceil(v - 1e-9) for v in need.values()))
-    encl = (cat._find("enclosure", cat.enclosures, pol.enclosure) if pol.enclosure else
+    encl = (cat.enclosure(pol.enclosure) if pol.enclosure else
             min(cat.enclosures, key=lambda e: e.price_usd / e.slots))
     spare_per = pol.hot_spares_per_enclosure
     groups_per_encl = (encl.slots - spare_per) // g

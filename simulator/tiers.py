@@ -112,9 +112,9 @@ def plan_tiers(loads: list[Workload], cal: Calibration, hw: HardwareSet, headroo
 
 def net_cost(net: NetworkPlan, cat: Catalogue) -> float:
     up = {lk.name: lk.price_usd_year for lk in cat.site_uplinks}
-    wan = cat._find("WAN link", cat.wan_links, net.wan_link).price_usd_year
-    eg = cat._find("egress link", cat.egress_links, net.egress_link).price_usd_year
-    sw = cat._find("switch", cat.switches, net.switch).price_usd
+    wan = cat.wan_link(net.wan_link).price_usd_year
+    eg = cat.egress_link(net.egress_link).price_usd_year
+    sw = cat.switch(net.switch).price_usd
     return (sum(up[u.uplink] * u.sites for u in net.uplinks) + wan * net.wan_links + eg * net.egress_links
             + sw * net.switches)
 
