@@ -1,11 +1,14 @@
 """Sizing: the cheapest hardware set from the catalogue that meets the SLOs with headroom.
 
 Search: every ingest option (server type x GPU type and count per server, or CPU detection on half or
-three quarters of the cores) and every portal option (server type) gets a lower bound on its server count
-from the utilisation arithmetic (work / (capacity x headroom)); candidates are then simulated in order of
-cost, growing the count until the simulation shows every utilisation <= headroom and every SLO met.
-Storage is bitrate x cameras x retention, rounded up to whole disks; NICs are the cheapest that carry
-the busiest server's traffic within the headroom.
+three quarters of the cores) gets its decode placement per camera class (``placement.choose``) and a
+lower bound on its server count from the utilisation arithmetic (work / (capacity x headroom)) plus the
+N+k spares; every portal option (server type) likewise, its work including the pre-warmed packagers.
+Candidates are simulated in order of cost on the busiest window of the design hour, growing the count
+until every utilisation <= headroom and every SLO holds, and the failover case (busiest ingest server and
+the portal spares down) meets the SLOs within ``failover_max_utilisation``. Storage, network and
+pre-warming are planned over the day (``tiers.plan_tiers``); NICs are the cheapest that carry the busiest
+server's traffic within the headroom; the answer is re-checked over the whole day (``day.simulate_day``).
 """
 from __future__ import annotations
 
