@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.scenario import load_scenario
+from common.errors import InputError
 from common.resultmeta import stamp, write_json_atomic
 from simulator.calibration import load_calibration
 from simulator.day import simulate_day
@@ -25,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fine", action="store_true", help="event-by-event SimPy model (small scenarios only)")
     p.add_argument("--no-plot", action="store_true", help="skip the knee search and sensitivity plot")
     p.add_argument("--day", action="store_true",
-                   help="also simulate the whole day (24 hours, each its busiest 120 s) and name the binding hour")
+                   help="also simulate the whole day (24 hours, each its busiest window) and name the binding hour")
+    p.add_argument("--day-window", type=float, default=120.0, metavar="SECONDS",
+                   help="seconds simulated of each hour with --day (default 120)")
     p.add_argument("--out", default="results", help="folder for the JSON result and plot")
     p.add_argument("--measure-reference", action="store_true",
                    help="measure the reference calibration on this machine and exit")
@@ -65,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     print("SLOs: " + ("all met" if r.slo_ok else "; ".join(r.slo_violations)))
     out = {**stamp("simulation", RESULT_SCHEMA_VERSION), "scenario": scenario.name, "result": r.to_dict()}
     if args.day:
-        day = simulate_day(scenario, cal, rng=np.random.default_rng(scenario.seed))
+        if not 10.0 <= args.day_window <= 3600.0:
+            raise InputError(f"--day-window must be 10-3600 s, got {args.day_window:g}", where="simulate --day-window")
+        day = simulate_day(scenario, cal, rng=np.random.default_rng(scenario.seed), window_s=args.day_window)
         print("hour  viewers  ingest Gbps  worst (of its limit)")
         for h in day.to_dict()["hours"]:
             print(f"  {h['hour']:>2}  {h['viewers_peak']:>7,.0f}  {h['ingest_gbps']:>11.2f}  {h['worst']} "

@@ -58,3 +58,15 @@ def test_unmeetable_slo_exits_2_with_shortfall(tmp_path, small, capsys):
     assert main(["size", _write(tmp_path, small), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "viewer start p95 <= 0.01 s" in err and "over" in err
+
+
+def test_simulate_day_prints_every_hour_and_the_binding_one(tmp_path, small, capsys):
+    path = _write(tmp_path, small)
+    assert main(["simulate", path, "--no-plot", "--day", "--day-window", "20", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "decode placement: rt cpu_all" in out and "whole day: hour" in out
+    result = json.loads((tmp_path / "small-simulation.json").read_text())
+    assert result["schema_version"] == 2 and [h["hour"] for h in result["day"]["hours"]] == list(range(24))
+    assert result["day"]["window_s"] == 20
+    assert main(["simulate", path, "--no-plot", "--day", "--day-window", "5"]) == 2
+    assert "--day-window must be 10-3600 s, got 5" in capsys.readouterr().err
