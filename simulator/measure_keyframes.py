@@ -48,10 +48,11 @@ def decode_ms(path: Path, keyframes_only: bool) -> tuple[float, int]:
 
 
 def measure_profile(name: str, cache_dir: Path, seconds: float, rounds: int) -> dict[str, Any]:
-    from fake_cameras.footage import generate_clip
-    from fake_cameras.profiles import PROFILES as KNOWN
+    from fake_cameras import footage
     from fake_cameras.scene import SceneSpec
-    profile = KNOWN[name]
+    from simulator.workload import named_profile
+    profile = footage.CameraProfile(**named_profile(name))     # the profile type the footage generator takes
+    generate_clip = footage.generate_clip
     clip = generate_clip(SceneSpec(seed=7, duration_s=seconds), profile, cache_dir)
     decode_ms(clip.path, False)                       # warm-up: file cache, codec initialisation
     full, key, ratios = [], [], []

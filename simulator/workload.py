@@ -95,6 +95,11 @@ def _profile(raw: Any, where: str) -> dict[str, Any]:
     return PROFILES[raw].model_dump()
 
 
+def named_profile(name: str) -> dict[str, Any]:
+    """A camera profile's fields by name (width, height, fps, bitrate_kbps, gop, codec)."""
+    return _profile(name, where="camera profile")
+
+
 def camera_classes(cameras: Any) -> list[dict[str, Any]]:
     """The ``cameras.classes`` of a scenario as plain dicts (from a FleetConfig model or raw YAML)."""
     if hasattr(cameras, "model_dump"):
