@@ -3,7 +3,10 @@
 ``simulate(scenario, calibration, hardware, rng)`` takes a scenario (``benchmarks.scenario.Scenario`` or
 its raw dict), a ``Calibration``, a ``HardwareSet`` (or None: the scenario's ``simulation.hardware``)
 and ONE numpy Generator; the same seed gives the same numbers. ``fine=True`` runs the event-by-event
-SimPy model instead of the aggregated one (small scenarios only).
+SimPy model instead of the aggregated one (small scenarios only). Around the simulated stations,
+``tiers.Structure`` gives the window's decode placement, the busiest ingest server's cameras (whole NVR
+sites; the failover case on request), the storage and network tiers and the viewer start-up chain;
+``day.simulate_day`` runs the 24 hours.
 """
 from __future__ import annotations
 
