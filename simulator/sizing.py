@@ -29,7 +29,7 @@ from simulator.hardware import Catalogue, HardwareSet, load_catalogue
 from simulator.knee import probe_window
 from simulator.model import SimResult, simulate_workload, split_scenario
 from simulator.sizing_report import BomLine, bom_lines, tier_summary
-from simulator.tiers import Tiers, plan_tiers
+from simulator.tiers import TIER_RESOURCES, Tiers, plan_tiers
 from simulator.workload import Workload, build_workload, spike_hour
 
 MAX_ROUNDS = 8
@@ -184,11 +184,20 @@ def _portal_options(w: Workload, cal: Calibration, cat: Catalogue, headroom: flo
 
 
 def _passes(r: SimResult, headroom: float) -> bool:
-    return r.slo_ok and all(res.utilisation <= headroom for res in r.resources.values())
+    """SLOs met and every server resource within the headroom (the tiers are planned, not grown here:
+    a fixed site uplink that saturates, or disks filled to capacity, are reported, not fixed by servers)."""
+    return _servers_ok(r) and all(res.utilisation <= headroom for k, res in r.resources.items()
+                                  if k not in TIER_RESOURCES)
 
 
 def _failover_passes(r: SimResult, ceiling: float) -> bool:
-    return r.slo_ok and all(res.utilisation <= ceiling for res in r.resources.values())
+    return _servers_ok(r) and all(res.utilisation <= ceiling for k, res in r.resources.items()
+                                  if k not in TIER_RESOURCES)
+
+
+def _servers_ok(r: SimResult) -> bool:
+    """Every SLO met but an overloaded tier (which more servers cannot relieve)."""
+    return not [b for b in r.slo_breaches if not (b["key"] == "overloaded" and b.get("resource") in TIER_RESOURCES)]
 
 
 PORTAL_RESOURCES = ("portal_cpu", "egress_net")
@@ -244,7 +253,8 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
                 break
             bad = r if not _passes(r, headroom) else rf
             limit = headroom if bad is r else ceiling
-            over = [name for name, res in bad.resources.items() if res.utilisation > limit]
+            over = [name for name, res in bad.resources.items()
+                    if res.utilisation > limit and name not in TIER_RESOURCES]
             if over and all(x in PORTAL_RESOURCES for x in over) or \
                     (not over and bad.latency["frame_to_event"]["p95"] <= cfg.slos.frame_to_event_p95_s):
                 pn = max(pn + 1, math.ceil(pn * 1.2))
@@ -290,7 +300,7 @@ INGEST_RESOURCES = ("decode_cpu", "detector", "gpu_decode", "ingest_net")
 
 def _what_to_grow(bad: list[SimResult], headroom: float, slos: Any) -> str | None:
     """The HardwareSet count that more servers would help in the failing hours, if any."""
-    over = {k for r in bad for k, x in r.resources.items() if x.utilisation > headroom}
+    over = {k for r in bad for k, x in r.resources.items() if x.utilisation > headroom and k not in TIER_RESOURCES}
     if over & set(INGEST_RESOURCES) or any(r.latency["frame_to_event"]["p95"] > slos.frame_to_event_p95_s
                                            or r.drops["frames"] > slos.max_frame_drop for r in bad):
         return "ingest_count"
@@ -337,6 +347,7 @@ def _result(w: Workload, cal: Calibration, hw: HardwareSet, r: SimResult, rf: Si
                        redundancy={"ingest_spares": red.ingest_spares, "portal_spares": red.portal_spares,
                                    "storage_server_spares": red.storage_server_spares,
                                    "wan_spares": red.wan_spares, "hot_spare_disks": tiers.storage.hot_spares,
-                                   "switch_pairs": "yes" if w.config.network.switch_pairs else "no"}, slos=w.config.slos)
+                                   "switch_pairs": "yes" if w.config.network.switch_pairs else "no"},
+                       slos=w.config.slos)
     out.wall_s = time.perf_counter() - t0
     return out

@@ -34,6 +34,11 @@ from simulator.storage import (
 from simulator.workload import Workload
 
 
+# Resources of the planned tiers (storage, network): sized by arithmetic for the whole day, not by servers.
+TIER_RESOURCES = frozenset({"disk_capacity", "disk_streams", "disk_workload", "disk_write", "storage_net",
+                            "site_uplink", "core_wan", "switch_uplink", "internet_egress"})
+
+
 @dataclass(frozen=True)
 class Tiers:
     storage: StoragePlan

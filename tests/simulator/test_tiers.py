@@ -257,3 +257,14 @@ def test_a_placement_naming_a_missing_class_or_decoder_is_a_clear_error(small, c
     small["simulation"]["hardware"]["decode"] = {"rt": "gpu"}
     with pytest.raises(InputError, match="classes rt decode on GPUs but the ingest tier has none"):
         simulate(small, cal)
+
+
+def test_a_saturated_fixed_uplink_is_reported_not_grown_into_servers(small, cal):
+    from simulator.sizing import size
+    # the city keeps its atcs cameras four to a site on 5 Mbit/s uplinks
+    small["simulation"]["network"] = {"sites": {"atcs": {"cameras_per_site": {4: 1.0}, "uplink": "site-up-5m"}}}
+    s = size(small, cal, day_check=False)
+    # 4 x 1.536 Mbit/s x 1.5 at night = 9.2 Mbit/s on 5 Mbit/s: named as the binding link, servers unchanged
+    assert s.result.resources["site_uplink"].utilisation == pytest.approx(4 * 1.536 * 1.5 / 5)
+    assert s.tiers.network.binding == "site_uplink" and s.binding_resource == "site_uplink"
+    assert s.hardware.ingest_count <= 3
