@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.costs import PORTAL_SERVICE_CV, ServiceParams, decode_load
+from simulator.startup import StartupChain
 from simulator.stations import batch_station, fcfs_multiserver, lognormal_factors
 from simulator.theory import allen_cunneen_wait
 
@@ -130,6 +131,9 @@ def _max_queue(arrivals: np.ndarray, start: np.ndarray) -> int:
 
 
 MAX_PORTAL_REQUESTS = 1_500_000
+# Start times drawn per minute at least (from that minute's request sojourns), so that the start-up p95
+# of a short or quiet window rests on enough draws; the count of sessions begun is not changed.
+MIN_START_DRAWS = 1000
 
 
 def portal_window_s(p: ServiceParams) -> float:
@@ -207,8 +211,9 @@ def _sample_in_minute(values: np.ndarray, times: np.ndarray, m: int, n: int,
 
 
 def viewer_starts(p: ServiceParams, portal: PortalOutcome, egress_util: np.ndarray,
-                  rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
-    """Start times of live views begun in the window: playlist + first segment + its transfer.
+                  rng: np.random.Generator, chain: StartupChain | None = None) -> tuple[np.ndarray, int, int]:
+    """Start times of live views begun in the window: playlist + first segment + its transfer, or with
+    ``chain`` the whole start-up chain (round trips, cold on-demand starts, the player's first frame).
 
     Returns (start times of admitted viewers, sessions begun, sessions refused for lack of egress).
     """
@@ -225,10 +230,12 @@ def viewer_starts(p: ServiceParams, portal: PortalOutcome, egress_util: np.ndarr
             refused += int((~admit).sum())
             n = int(admit.sum())
             u = 0.999
+        if chain is not None and v > 0:
+            n = max(n, MIN_START_DRAWS)      # a quiet minute's p95 is not left to a handful of starts
         if n == 0:
             continue
         a = _sample_in_minute(portal.playlist_s, portal.playlist_t, m, n, rng)
         b = _sample_in_minute(portal.segment_s, portal.segment_t, m, n, rng)
         transfer = max(p.segment_bits / p.downlink_bps, p.segment_bits / (p.server_egress_bps * (1.0 - u)))
-        started.append(a + b + transfer)
+        started.append(a + b + transfer if chain is None else chain.starts(a, b, transfer, rng)[0])
     return (np.concatenate(started) if started else np.empty(0)), total, refused

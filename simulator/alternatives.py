@@ -57,7 +57,7 @@ def alternatives(scenario: Any, cal: Calibration, cat: Catalogue | None = None) 
             out.append(Alternative(kind, None, "the catalogue lists no GPU", cameras))
             continue
         try:
-            out.append(Alternative(kind, size(scenario, c, k), cameras=cameras))
+            out.append(Alternative(kind, size(scenario, c, k, day_check=False), cameras=cameras))
         except TilikError as e:
             out.append(Alternative(kind, None, e.message, cameras))
     return out

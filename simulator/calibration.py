@@ -7,7 +7,7 @@ and relative per-core speed). Schema version 1:
      "decode_ms":   [{"codec": "h264", "width": 1280, "height": 720, "ms_per_frame": 2.9}, ...],
      "detector_ms": [{"backend": "torch", "input_size": 640, "batch": 1, "ms_per_batch": 150.0}, ...],
      "portal_ms":   [{"endpoint": "hls_segment", "ms_per_request": 0.1}, ...],
-     "hls": {"ts_overhead_ratio": 1.06, "segment_s": 2.0}}
+     "hls": {"ts_overhead_ratio": 1.06, "segment_s": 2.0, "cold_start_s": 4.0}}
 
 A tilikbench run's results carry the same lists under ``measured_costs`` (see docs/simulator.md);
 ``calibration_from_results`` turns them into a ``Calibration``, taking what a run did not measure from the
@@ -60,6 +60,9 @@ class PortalCost(StrictModel):
 class HlsCosts(StrictModel):
     ts_overhead_ratio: float = Field(1.0, ge=1.0, description="HLS bytes / raw video stream bytes")
     segment_s: float = Field(2.0, gt=0, description="HLS segment duration")
+    cold_start_s: float = Field(4.0, gt=0, description="on-demand start: seconds from a first request for a "
+                                "camera nobody watches to its first playlist (the portal measures it; "
+                                "reference: about 4 s, measured on this project's portal)")
 
 
 class CostSpread(StrictModel):

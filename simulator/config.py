@@ -9,6 +9,14 @@ from __future__ import annotations
 from pydantic import Field, field_validator, model_validator
 
 from common.config import StrictModel
+from simulator.infra import INPUT_NAMES
+from simulator.policy import (
+    DecodeMode,
+    NetworkPolicy,
+    RedundancyPolicy,
+    StartupPolicy,
+    StoragePolicy,
+)
 
 # Share of the peak-hour viewers watching in each hour of the day (0..23, local time). Evening peak at
 # 19-21 h (after work, ronda/citizen-patrol viewing), a smaller morning-commute bump, quiet nights.
@@ -86,6 +94,8 @@ class HardwareSetSpec(StrictModel):
     portal: TierSpec = Field(..., description="portal servers (API and HLS restream)")
     nic: str = Field(..., description="NIC name from the catalogue (one per server)")
     disk: str = Field(..., description="disk name from the catalogue for recordings")
+    decode: dict[str, DecodeMode] = Field(default_factory=dict,
+                                          description="camera class -> decode placement (default cpu_all)")
 
 
 class SimulationConfig(StrictModel):
@@ -107,7 +117,23 @@ class SimulationConfig(StrictModel):
     hour: int | None = Field(None, ge=0, le=23, description="hour to simulate (default: the viewer peak)")
     duration_s: float = Field(3600.0, gt=0, le=86400, description="simulated time")
     replications: int = Field(1, ge=1, le=100)
+    decode_placement: dict[str, DecodeMode] = Field(
+        default_factory=dict, description="camera class -> decode placement sizing must use (others: the cheaper)")
+    storage: StoragePolicy = Field(default_factory=StoragePolicy)
+    network: NetworkPolicy = Field(default_factory=NetworkPolicy)
+    redundancy: RedundancyPolicy = Field(default_factory=RedundancyPolicy)
+    startup: StartupPolicy = Field(default_factory=StartupPolicy)
+    model_inputs: dict[str, float] = Field(default_factory=dict,
+                                           description="override catalogue inputs by name (zipf_exponent, ...)")
     seed: int | None = Field(None, ge=0, description="default: the scenario's seed")
+
+    @field_validator("model_inputs")
+    @classmethod
+    def _inputs(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(INPUT_NAMES))
+        if unknown:
+            raise ValueError(f"unknown model inputs {unknown}; known: {', '.join(INPUT_NAMES)}")
+        return v
 
     @field_validator("analytic_fps")
     @classmethod

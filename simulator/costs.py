@@ -13,6 +13,7 @@ import numpy as np
 
 from simulator.calibration import Calibration
 from simulator.hardware import HardwareSet
+from simulator.placement import DecodeDemand
 from simulator.workload import Workload
 
 PORTAL_SERVICE_CV = 0.5      # spread of portal request CPU time (assumption; requests differ in size)
@@ -50,15 +51,29 @@ class ServiceParams:
     session_s: float
     duration_s: float
     warmup_s: float
+    packager_cores: float = 0.0       # cores of one portal server busy packaging live streams
 
 
-def service_params(w: Workload, hw: HardwareSet, cal: Calibration) -> ServiceParams:
+def service_params(w: Workload, hw: HardwareSet, cal: Calibration, *, shard: dict[str, int] | None = None,
+                   demands: dict[str, DecodeDemand] | None = None, packager_cores: float = 0.0) -> ServiceParams:
+    """``shard``: cameras per class on the simulated ingest server (default: an even share, rounded up);
+    ``demands``: each class's decode placement (default: every frame on the CPU)."""
     cfg = w.config
     speed = hw.ingest_server.speed
     n = hw.ingest_count
-    shard = tuple(ShardClass(c.name, int(math.ceil(c.online / n)), c.fps, c.sample_every,
-                             cal.decode(c.codec, c.width, c.height) / 1000.0 / speed)
-                  for c in w.classes if c.online > 0 and c.sample_every)
+    classes = []
+    for c in w.classes:
+        if c.online <= 0 or not c.sample_every:
+            continue
+        cams = int(math.ceil(c.online / n)) if shard is None else shard.get(c.name, 0)
+        d = demands.get(c.name) if demands else None
+        if d is None:
+            classes.append(ShardClass(c.name, cams, c.fps, c.sample_every,
+                                      cal.decode(c.codec, c.width, c.height) / 1000.0 / speed))
+        else:
+            every = max(1, int(round(d.decoded_fps / d.analysed_fps))) if d.analysed_fps else 0
+            classes.append(ShardClass(c.name, cams, d.decoded_fps, every, d.cpu_s_per_frame / speed))
+    shard_classes = tuple(classes)
     det = cfg.detector
     if hw.gpu is not None:
         max_batch = hw.gpu.max_batch
@@ -72,17 +87,19 @@ def service_params(w: Workload, hw: HardwareSet, cal: Calibration) -> ServicePar
     portal_s = {e: (cal.portal(e) + overhead) / 1000.0 / pspeed
                 for e in ("hls_playlist", "hls_segment", "camera_list", "events", "snapshot")}
     seg = cal.hls.segment_s
+    portal_cores = hw.portal_server.cores
     return ServiceParams(
-        shard=shard, decode_cores=hw.decode_cores, detector_workers=hw.detector_workers,
+        shard=shard_classes, decode_cores=hw.decode_cores, detector_workers=hw.detector_workers,
         batch_s=np.asarray(batch_ms) / 1000.0, max_batch=max_batch, max_lag_s=det.max_lag_s,
-        detector_cv=det.service_cv, portal_cores=hw.portal_server.cores, portal_servers=hw.portal_count,
+        detector_cv=det.service_cv,
+        portal_cores=max(1, portal_cores - int(math.floor(packager_cores))), portal_servers=hw.portal_count,
         portal_s=portal_s, viewers_per_server=w.viewers / hw.portal_count,
         api_per_viewer_s=cfg.viewers.api_requests_per_viewer_min / 60.0,
         snapshot_share=cfg.viewers.snapshot_share, segment_s=seg,
         segment_bits=w.watched_kbps * 1000.0 * seg * cal.hls.ts_overhead_ratio,
         server_egress_bps=hw.nic.gbps * 1e9 * hw.catalogue.nic_usable_share,
         downlink_bps=cfg.viewers.downlink_mbps * 1e6, session_s=cfg.viewers.session_min * 60.0,
-        duration_s=w.duration_s, warmup_s=min(60.0, 0.05 * w.duration_s))
+        duration_s=w.duration_s, warmup_s=min(60.0, 0.05 * w.duration_s), packager_cores=packager_cores)
 
 
 def decode_load(p: ServiceParams) -> tuple[float, float, float]:
@@ -102,10 +119,15 @@ def ingest_bps(w: Workload) -> float:
 
 
 def storage_bytes(w: Workload) -> float:
-    """Recordings kept for the retention days: bitrate x cameras x time, in bytes."""
+    """Recordings kept for the retention days: day-mean bitrate x cameras x time (per class), in bytes."""
     cfg = w.config
-    bits_per_s = sum(c.recorded * c.bitrate_kbps * 1000.0 for c in w.classes) * cfg.recorded_share
-    return bits_per_s / 8.0 * cfg.retention_days * SECONDS_PER_DAY
+    return sum(c.recorded * c.day_mean_kbps * 1000.0 / 8.0 * (c.retention_days or cfg.retention_days)
+               for c in w.classes) * cfg.recorded_share * SECONDS_PER_DAY
+
+
+def record_bps(w: Workload) -> float:
+    """Bits per second written to recordings in this hour (this hour's bitrate)."""
+    return sum(c.recorded * c.bitrate_kbps * 1000.0 for c in w.classes) * w.config.recorded_share
 
 
 def egress_bps(w: Workload, ts_overhead_ratio: float) -> np.ndarray:

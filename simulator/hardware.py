@@ -6,15 +6,25 @@ of a scenario's ``simulation.hardware`` against it; an unknown name is an error 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from common.config import StrictModel
 from common.errors import InputError
 from simulator.config import HardwareSetSpec
+from simulator.infra import (
+    INPUT_NAMES,
+    Enclosure,
+    Link,
+    ModelInput,
+    RaidLevel,
+    StorageServer,
+    Switch,
+)
 
 CATALOGUE_SCHEMA_VERSION = 1
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "hardware.yaml"
@@ -35,6 +45,13 @@ class Gpu(StrictModel):
     fixed_ms: float = Field(..., ge=0, description="per-batch overhead")
     max_batch: int = Field(32, ge=1)
     throughput: dict[str, dict[int, float]] = Field(..., description="model -> input size -> images/s")
+    nvdec_streams_1080p30: dict[str, float] = Field(
+        default_factory=dict, description="codec -> 1080p30 streams its hardware decoders carry")
+    source: str = Field("assumption: catalogue figure", description="where the figures come from")
+
+    def decode_pixels_per_s(self, codec: str) -> float:
+        """Hardware-decode capacity in pixels per second (0: no hardware decoder for the codec)."""
+        return self.nvdec_streams_1080p30.get(codec, 0.0) * 1920 * 1080 * 30
 
     def batch_ms(self, model: str, input_size: int, batch: int) -> float:
         sizes = self.throughput.get(model)
@@ -58,6 +75,9 @@ class Disk(StrictModel):
     price_usd: float = Field(..., ge=0)
     usable_share: float = Field(1.0, gt=0, le=1)
     write_mbps: float = Field(..., gt=0, description="sustained sequential write, MB/s")
+    streams_max: int = Field(64, ge=1, description="camera streams the disk is rated to record at once")
+    workload_tb_year: float = Field(180.0, gt=0, description="rated workload (reads + writes), TB per year")
+    source: str = Field("assumption: catalogue figure", description="where the figures come from")
 
 
 class Catalogue(StrictModel):
@@ -70,7 +90,34 @@ class Catalogue(StrictModel):
     gpus: list[Gpu] = Field(default_factory=list)
     nics: list[Nic] = Field(..., min_length=1)
     disks: list[Disk] = Field(..., min_length=1)
+    raid_levels: list[RaidLevel] = Field(default_factory=list)
+    enclosures: list[Enclosure] = Field(default_factory=list)
+    storage_servers: list[StorageServer] = Field(default_factory=list)
+    switches: list[Switch] = Field(default_factory=list)
+    site_uplinks: list[Link] = Field(default_factory=list, description="NVR-site upload classes")
+    wan_links: list[Link] = Field(default_factory=list, description="city core/WAN links into the data centre")
+    egress_links: list[Link] = Field(default_factory=list, description="internet transit for viewers")
+    inputs: dict[str, ModelInput] = Field(default_factory=dict, description="the model's default inputs")
     path: str = ""
+
+    @field_validator("inputs")
+    @classmethod
+    def _known_inputs(cls, v: dict[str, ModelInput]) -> dict[str, ModelInput]:
+        unknown = sorted(set(v) - set(INPUT_NAMES))
+        if unknown:
+            raise ValueError(f"unknown model inputs {unknown}; known: {', '.join(INPUT_NAMES)}")
+        return v
+
+    def input(self, name: str, override: dict[str, float] | None = None) -> float:
+        """A model input: the scenario's override, else the catalogue's default."""
+        if name not in INPUT_NAMES:
+            raise ValueError(f"unknown model input {name!r}")
+        if override and name in override:
+            return float(override[name])
+        if name not in self.inputs:
+            raise InputError(f"the catalogue has no default for model input {name!r}",
+                             where=f"{self.path or 'catalogue'}: inputs.{name}")
+        return self.inputs[name].value
 
     def _find(self, kind: str, items: list, name: str):
         for item in items:
@@ -90,6 +137,27 @@ class Catalogue(StrictModel):
 
     def disk(self, name: str) -> Disk:
         return self._find("disk", self.disks, name)
+
+    def raid(self, name: str) -> RaidLevel:
+        return self._find("RAID level", self.raid_levels, name)
+
+    def enclosure(self, name: str) -> Enclosure:
+        return self._find("enclosure", self.enclosures, name)
+
+    def storage_server(self, name: str) -> StorageServer:
+        return self._find("storage server", self.storage_servers, name)
+
+    def switch(self, name: str) -> Switch:
+        return self._find("switch", self.switches, name)
+
+    def site_uplink(self, name: str) -> Link:
+        return self._find("site uplink", self.site_uplinks, name)
+
+    def wan_link(self, name: str) -> Link:
+        return self._find("WAN link", self.wan_links, name)
+
+    def egress_link(self, name: str) -> Link:
+        return self._find("egress link", self.egress_links, name)
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
@@ -114,6 +182,12 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     return cat
 
 
+@functools.lru_cache(maxsize=8)
+def cached_catalogue(path: str | None = None) -> Catalogue:
+    """The catalogue at ``path`` (default: the shipped one), read once per process; do not modify it."""
+    return load_catalogue(path)
+
+
 @dataclass(frozen=True)
 class HardwareSet:
     """A resolved hardware set: every name looked up in the catalogue."""
@@ -128,6 +202,11 @@ class HardwareSet:
     nic: Nic
     disk: Disk
     catalogue: Catalogue
+    decode: tuple[tuple[str, str], ...] = ()     # (camera class, decode placement); others: cpu_all
+
+    @property
+    def placement(self) -> dict[str, str]:
+        return dict(self.decode)
 
     @classmethod
     def resolve(cls, spec: HardwareSetSpec, catalogue: Catalogue) -> "HardwareSet":
@@ -142,9 +221,13 @@ class HardwareSet:
             if det_cores >= server.cores and server.cores > 1:
                 raise InputError(f"detector_cores {det_cores} leaves no core to decode on {server.name} "
                                  f"({server.cores} cores)", where="simulation.hardware.ingest")
+        if gpu is None and "gpu" in spec.decode.values():
+            on_gpu = sorted(k for k, m in spec.decode.items() if m == "gpu")
+            raise InputError(f"classes {', '.join(on_gpu)} decode on GPUs but the ingest tier has none",
+                             where="simulation.hardware.decode")
         return cls(server, spec.ingest.count, gpu, spec.ingest.gpus_per_server if gpu else 0,
                    det_cores, catalogue.server(spec.portal.server), spec.portal.count,
-                   catalogue.nic(spec.nic), catalogue.disk(spec.disk), catalogue)
+                   catalogue.nic(spec.nic), catalogue.disk(spec.disk), catalogue, tuple(sorted(spec.decode.items())))
 
     @property
     def decode_cores(self) -> int:
@@ -160,7 +243,7 @@ class HardwareSet:
                        "gpu": self.gpu.name if self.gpu else None, "gpus_per_server": self.gpus_per_server,
                        "detector_cores": self.detector_cores or None},
             "portal": {"server": self.portal_server.name, "count": self.portal_count},
-            "nic": self.nic.name, "disk": self.disk.name})
+            "nic": self.nic.name, "disk": self.disk.name, "decode": dict(self.decode)})
 
     def describe(self) -> str:
         det = (f"{self.gpus_per_server}x {self.gpu.name}" if self.gpu

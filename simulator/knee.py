@@ -24,14 +24,14 @@ def _ok(scenario: Any, cal: Calibration, hw: HardwareSet | None, axis: str, fact
     return simulate_workload(w, cal, resolve_hardware(cfg, hw), np.random.default_rng(seed)).slo_ok
 
 
-def probe_window(w):
-    """The probe window: the busiest PROBE_S seconds of viewers (so that spikes count)."""
-    if w.duration_s <= PROBE_S:
+def probe_window(w, seconds: float = PROBE_S):
+    """The probe window: the busiest ``seconds`` (default PROBE_S) of viewers (so that spikes count)."""
+    if w.duration_s <= seconds:
         return w
-    minutes = int(np.ceil(PROBE_S / 60.0))
+    minutes = int(np.ceil(seconds / 60.0))
     start = int(np.argmax(np.convolve(w.viewers, np.ones(minutes), mode="valid")))
     from dataclasses import replace
-    return replace(w, duration_s=PROBE_S, viewers=w.viewers[start:start + minutes])
+    return replace(w, duration_s=seconds, viewers=w.viewers[start:start + minutes])
 
 
 def simulated_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None, *,

@@ -3,7 +3,10 @@
 ``simulate(scenario, calibration, hardware, rng)`` takes a scenario (``benchmarks.scenario.Scenario`` or
 its raw dict), a ``Calibration``, a ``HardwareSet`` (or None: the scenario's ``simulation.hardware``)
 and ONE numpy Generator; the same seed gives the same numbers. ``fine=True`` runs the event-by-event
-SimPy model instead of the aggregated one (small scenarios only).
+SimPy model instead of the aggregated one (small scenarios only). Around the simulated stations,
+``tiers.Structure`` gives the window's decode placement, the busiest ingest server's cameras (whole NVR
+sites; the failover case on request), the storage and network tiers and the viewer start-up chain;
+``day.simulate_day`` runs the 24 hours.
 """
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ import numpy as np
 from common.errors import InputError
 from simulator.calibration import Calibration
 from simulator.config import SimulationConfig
-from simulator.costs import egress_bps, ingest_bps, service_params, storage_bytes
+from simulator.costs import egress_bps, ingest_bps, service_params
 from simulator.hardware import HardwareSet, load_catalogue
+from simulator.tiers import Structure, Tiers, structure_summary
 from simulator.workload import Workload, build_workload
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,7 @@ class SimResult:
     model: str
     extra: dict[str, Any] = field(default_factory=dict)
     slo_breaches: list[dict[str, Any]] = field(default_factory=list)   # the violations as data (key, value, limit)
+    structure: dict[str, Any] = field(default_factory=dict)    # placement, servers' shares, tiers, start-up
 
     @property
     def slo_ok(self) -> bool:
@@ -130,10 +135,13 @@ def _pct(x: np.ndarray) -> dict[str, float]:
 
 
 def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.random.Generator,
-                      fine: bool = False) -> SimResult:
+                      fine: bool = False, *, tiers: Tiers | None = None, failover: bool = False) -> SimResult:
+    """Simulate one window. ``tiers``: storage and network as bought (default: planned for this window);
+    ``failover``: the busiest ingest server is dead and its sites run on the others."""
     from simulator import aggregate
     t0 = time.perf_counter()
-    p = service_params(w, hw, cal)
+    st = Structure.evaluate(w, cal, hw, tiers, failover)
+    p = service_params(w, hw, cal, shard=st.shard, demands=st.demands, packager_cores=st.packager_cores)
     egress = egress_bps(w, cal.hls.ts_overhead_ratio)
     egress_cap = hw.portal_count * p.server_egress_bps
     egress_util = egress / egress_cap
@@ -145,30 +153,38 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
     else:
         det = aggregate.simulate_detector(p, det_rng)
         portal = aggregate.simulate_portal(p, portal_rng)
-        model = "aggregated (busiest shard, per batch)"
-    starts, sessions, refused = aggregate.viewer_starts(p, portal, egress_util, rng)
+        model = "aggregated (busiest server, per batch)"
+    starts, sessions, refused = aggregate.viewer_starts(p, portal, egress_util, rng, st.startup)
+    alive = hw.ingest_count - (1 if failover and hw.ingest_count > 1 else 0)
     ingest = ingest_bps(w)
-    ingest_cap = hw.ingest_count * hw.nic.gbps * 1e9 * hw.catalogue.nic_usable_share
-    stored = storage_bytes(w)
-    disks = int(np.ceil(stored / (hw.disk.tb * 1e12 * hw.disk.usable_share))) if stored else 0
-    write_mbps = stored / (w.config.retention_days * 86400) / 1e6
-    frames_city = sum(c.online * c.analytic_fps for c in w.classes)
-    shard_fps = sum(c.cameras * c.fps / c.sample_every for c in p.shard)
+    shard_ingest = sum(st.shard.get(c.name, 0) * c.bitrate_kbps * 1000.0 for c in w.classes)
+    nic_cap = hw.nic.gbps * 1e9 * hw.catalogue.nic_usable_share
+    frames_city = sum(c.online * st.demands[c.name].analysed_fps for c in w.classes)
+    shard_fps = sum(c.cameras * c.fps / c.sample_every for c in p.shard if c.sample_every)
     det_capacity_share = shard_fps * p.batch_s[p.max_batch] / p.max_batch / p.detector_workers
+    portal_cores = hw.portal_server.cores
+    portal_busy = portal.utilisation * p.portal_cores + p.packager_cores
     resources = {
         "decode_cpu": Resource(det.decode_utilisation, det.decode_utilisation * p.decode_cores,
                                p.decode_cores, "cores per ingest server"),
         # capacity share: offered frames x per-frame time at full batches (busy share is in queues)
         "detector": Resource(det_capacity_share, det_capacity_share * p.detector_workers, p.detector_workers,
                              "GPUs per server" if hw.gpu else "detector cores per server"),
-        "portal_cpu": Resource(portal.utilisation, portal.utilisation * p.portal_cores, p.portal_cores,
-                               "cores per portal server"),
+        "portal_cpu": Resource(portal_busy / portal_cores, portal_busy, portal_cores,
+                               "cores per portal server (requests + packagers)"),
         "egress_net": Resource(float(egress_util.max()) if len(egress_util) else 0.0,
                                float(egress.max()) / 1e9 if len(egress) else 0.0, egress_cap / 1e9, "Gbps"),
-        "ingest_net": Resource(ingest / ingest_cap, ingest / 1e9, ingest_cap / 1e9, "Gbps"),
-        "disk_write": Resource(write_mbps / (disks * hw.disk.write_mbps) if disks else 0.0, write_mbps,
-                               disks * hw.disk.write_mbps, "MB/s"),
+        "ingest_net": Resource(shard_ingest / nic_cap, shard_ingest / 1e9, nic_cap / 1e9,
+                               "Gbps into the busiest ingest server"),
     }
+    if any(d.nvdec_px_per_s for d in st.demands.values()):
+        resources["gpu_decode"] = Resource(st.gpu_decode, st.gpu_decode * hw.gpus_per_server, hw.gpus_per_server,
+                                           "GPU hardware decoders per server")
+    units = {"disk": "share of the storage tier", "storage_net": "share of the storage servers' NICs",
+             "site_uplink": "worst NVR site's uplink", "core_wan": "share of the city WAN links",
+             "switch_uplink": "share of the switches' uplinks", "internet_egress": "share of internet transit"}
+    for name, u in st.tier_utilisation.items():
+        resources[name] = Resource(u, u, 1.0, units.get(name, units["disk"]))
     latency = {"frame_to_event": _pct(det.lag_s), "viewer_start": _pct(starts), "api": _pct(portal.api_s)}
     drops = {"frames": det.dropped / det.sampled if det.sampled else 0.0,
              "viewers": refused / sessions if sessions else 0.0}
@@ -197,9 +213,10 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
                 "portal": {"mean": portal.mean_queue}},
         latency=latency, drops=drops, slo_violations=[breach_text(b) for b in breaches],
         slo_breaches=breaches, ingest_gbps=ingest / 1e9,
-        egress_gbps_peak=float(egress.max()) / 1e9 if len(egress) else 0.0, storage_tb=stored / 1e12,
+        egress_gbps_peak=float(egress.max()) / 1e9 if len(egress) else 0.0, storage_tb=st.tiers.storage.stored_tb,
         events=det.events + portal.events, wall_s=time.perf_counter() - t0, model=model,
-        extra={"disks": disks, "egress_per_minute_gbps": (egress / 1e9).round(4).tolist()})
+        extra={"disks": st.tiers.storage.disks, "egress_per_minute_gbps": (egress / 1e9).round(4).tolist()},
+        structure=structure_summary(st, hw, alive, failover))
 
 
 def simulate(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None,

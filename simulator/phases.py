@@ -94,12 +94,12 @@ def plan(scenario: Any, growth: Growth, cal: Calibration, cat: Catalogue | None 
         notes = []
         if out:
             try:
-                r = size(sc, cal, same_models(cat, out[0].result))
+                r = size(sc, cal, same_models(cat, out[0].result), day_check=False)
             except TilikError as e:
                 notes.append(f"the first phase's models no longer meet the SLOs ({e.message}); sized anew")
-                r = size(sc, cal, cat)
+                r = size(sc, cal, cat, day_check=False)
         else:
-            r = size(sc, cal, cat)
+            r = size(sc, cal, cat, day_check=False)
         p = PhasePlan(phase.name, sum(c.count for c in sc.cameras.classes), r, notes=notes)
         for b in r.bom:
             key = (b.item.split(" (")[0], b.name)             # disks: "disk (N TB ...)" -> "disk"

@@ -100,7 +100,7 @@ def _one(args: tuple) -> tuple[str, float, float | None, str]:
     try:
         sc, c = move(scenario, f, cat)
         sc = _sim(sc, duration_s=min(float(sc.simulation.duration_s), window_s))
-        return key, f, size(sc, cal, c, rng=np.random.default_rng(seed)).cost, ""
+        return key, f, size(sc, cal, c, rng=np.random.default_rng(seed), day_check=False).cost, ""
     except TilikError as e:
         return key, f, None, e.message
 
@@ -123,6 +123,6 @@ def tornado(scenario: Any, cal: Calibration, cat: Catalogue | None = None, *, sw
         bars.append(Bar(key, label, source, lo[0], hi[0], lo[1] or hi[1]))
     bars.sort(key=lambda b: -b.spread)
     return {"swing": swing, "window_s": window_s,
-            "base_cost": size(base, cal, cat, rng=np.random.default_rng(seed)).cost,
+            "base_cost": size(base, cal, cat, rng=np.random.default_rng(seed), day_check=False).cost,
             "bars": [{"key": b.key, "label": b.label, "source": b.source, "low_cost": b.low, "high_cost": b.high,
                       "why": b.why} for b in bars]}

@@ -88,7 +88,7 @@ def _replicate(args: tuple) -> Replication:
     sc = scenario.model_copy(update={"simulation": sim.model_copy(
         update={"duration_s": min(float(sim.duration_s), window_s)})})
     try:
-        s = size(sc, scale_costs(cal, factors), cat, rng=rng)
+        s = size(sc, scale_costs(cal, factors), cat, rng=rng, day_check=False)
     except TilikError as e:             # an unmeetable draw is an answer too: recorded, not dropped
         return Replication(index, factors, float("nan"), [], "", failed=e.message)
     return Replication(index, factors, s.cost, [(b.item, b.name, b.quantity, b.unit_price_usd) for b in s.bom],
@@ -203,4 +203,4 @@ def size_with_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = 
 def point_and_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = None,
                        **kwargs: Any) -> tuple[SizingResult, SizingInterval]:
     """The point answer at the calibration's costs (full window) and the interval around it."""
-    return size(scenario, cal, cat), size_with_interval(scenario, cal, cat, **kwargs)
+    return size(scenario, cal, cat, day_check=False), size_with_interval(scenario, cal, cat, **kwargs)

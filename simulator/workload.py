@@ -32,6 +32,12 @@ class CameraLoad:
     gop: int
     codec: str
     sample_every: int           # analytics take every Nth decoded frame (0: no analytics)
+    mean_kbps: float | None = None   # bitrate averaged over the day (night hours at the night bitrate)
+    retention_days: float | None = None   # days this class's recordings are kept (None: the scenario's)
+
+    @property
+    def day_mean_kbps(self) -> float:
+        return self.mean_kbps if self.mean_kbps is not None else self.bitrate_kbps
 
     @property
     def analytic_fps(self) -> float:
@@ -90,6 +96,11 @@ def _profile(raw: Any, where: str) -> dict[str, Any]:
         raise InputError(str(exc), where=where) from None
 
 
+def named_profile(name: str) -> dict[str, Any]:
+    """A camera profile's fields by name (width, height, fps, bitrate_kbps, gop, codec)."""
+    return _profile(name, where="camera profile")
+
+
 def camera_classes(cameras: Any) -> list[dict[str, Any]]:
     """The ``cameras.classes`` of a scenario as plain dicts (from a FleetConfig model or raw YAML)."""
     if hasattr(cameras, "model_dump"):
@@ -111,10 +122,26 @@ def peak_hour(cfg: SimulationConfig) -> int:
     return int(np.argmax(cfg.viewers.hourly_share))
 
 
+def is_night(hour: int, start: float, end: float) -> bool:
+    """Whether the hour [hour, hour+1) starts in the night from ``start`` to ``end`` (wrapping midnight)."""
+    return (hour >= start or hour < end) if start > end else (start <= hour < end)
+
+
+def night_bitrate(cfg: SimulationConfig, hour: int) -> tuple[float, float]:
+    """(bitrate factor of this hour, mean factor over the day) from the catalogue's night inputs."""
+    from simulator.hardware import cached_catalogue
+    cat = cached_catalogue(cfg.catalogue)
+    f = cat.input("night_bitrate_factor", cfg.model_inputs)
+    start, end = (cat.input(k, cfg.model_inputs) for k in ("night_start_hour", "night_end_hour"))
+    night = [is_night(h, start, end) for h in range(24)]
+    return (f if night[hour] else 1.0), (f * sum(night) + (24 - sum(night))) / 24.0
+
+
 def build_workload(cameras: Any, cfg: SimulationConfig, hour: int | None = None) -> Workload:
     hour = cfg.hour if hour is None else hour
     hour = peak_hour(cfg) if hour is None else hour
     avail = cfg.availability_by_hour[hour] if cfg.availability_by_hour else 1.0
+    factor, mean_factor = night_bitrate(cfg, hour)
     loads = []
     for i, cls in enumerate(camera_classes(cameras)):
         where = f"cameras.classes[{i}].profile"
@@ -122,13 +149,20 @@ def build_workload(cameras: Any, cfg: SimulationConfig, hour: int | None = None)
         fa = cfg.analytic_fps.get(cls["name"], cfg.default_analytic_fps)
         online = int(math.floor(cls["count"] * cls.get("online_share", 1.0) * avail + 0.5))
         recorded = int(math.floor(cls["count"] * cls.get("online_share", 1.0) + 0.5))
+        kbps = float(p["bitrate_kbps"])
         loads.append(CameraLoad(cls["name"], cls.get("group", ""), online, recorded, p["width"], p["height"],
-                                float(p["fps"]), float(p["bitrate_kbps"]), int(p["gop"]), p.get("codec", "h264"),
-                                sample_every(float(p["fps"]), fa)))
-    unknown = set(cfg.analytic_fps) - {c.name for c in loads}
-    if unknown:
-        raise InputError(f"analytic_fps names classes that do not exist: {', '.join(sorted(unknown))}",
-                         where="simulation.analytic_fps")
+                                float(p["fps"]), kbps * factor, int(p["gop"]), p.get("codec", "h264"),
+                                sample_every(float(p["fps"]), fa), kbps * mean_factor,
+                                cfg.storage.retention_days_by_class.get(cls["name"])))
+    names = {c.name for c in loads}
+    for where, named in (("simulation.analytic_fps", cfg.analytic_fps),
+                         ("simulation.storage.retention_days_by_class", cfg.storage.retention_days_by_class),
+                         ("simulation.decode_placement", cfg.decode_placement),
+                         ("simulation.network.sites", cfg.network.sites)):
+        unknown = set(named) - names
+        if unknown:
+            raise InputError(f"names classes that do not exist: {', '.join(sorted(unknown))} "
+                             f"(classes: {', '.join(sorted(names))})", where=where)
     minutes = max(1, int(math.ceil(cfg.duration_s / 60.0)))
     share = cfg.viewers.hourly_share[hour]
     viewers = np.full(minutes, cfg.viewers.peak_concurrent * share, dtype=float)

@@ -7,13 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.scenario import load_scenario
+from common.errors import InputError
 from common.resultmeta import stamp, write_json_atomic
 from simulator.calibration import load_calibration
+from simulator.day import simulate_day
 from simulator.knee import simulated_knee
 from simulator.model import simulate
 from simulator.plots import plot_sensitivity, sensitivity
 
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2       # 2: structure (placement, tiers, start-up), the optional day
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hour", type=int, help="hour of day to simulate (default: the viewer peak)")
     p.add_argument("--fine", action="store_true", help="event-by-event SimPy model (small scenarios only)")
     p.add_argument("--no-plot", action="store_true", help="skip the knee search and sensitivity plot")
+    p.add_argument("--day", action="store_true",
+                   help="also simulate the whole day (24 hours, each its busiest window) and name the binding hour")
+    p.add_argument("--day-window", type=float, default=120.0, metavar="SECONDS",
+                   help="seconds simulated of each hour with --day (default 120)")
     p.add_argument("--out", default="results", help="folder for the JSON result and plot")
     p.set_defaults(func=run)
 
@@ -46,8 +52,25 @@ def run(args: argparse.Namespace) -> int:
     print(f"drops: frames {r.drops['frames']:.2%}, viewers refused {r.drops['viewers']:.2%}")
     print(f"network: ingest {r.ingest_gbps:.2f} Gbps, egress peak {r.egress_gbps_peak:.2f} Gbps; "
           f"storage {r.storage_tb:,.1f} TB")
+    st = r.structure
+    print("decode placement: " + ", ".join(f"{k} {m}" for k, m in st["decode_placement"].items()))
+    print(f"busiest ingest server: {st['ingest']['imbalance']:.3f}x the mean load; storage: "
+          f"{st['storage']['disks']} disks, bound by {st['storage']['binding']}; network binding link: "
+          f"{st['network']['binding']}; start-up: {st['startup']['cold_share']:.1%} cold, "
+          f"{st['startup']['prewarm_top']:,} cameras pre-warmed")
     print("SLOs: " + ("all met" if r.slo_ok else "; ".join(r.slo_violations)))
     out = {**stamp("simulation", RESULT_SCHEMA_VERSION), "scenario": scenario.name, "result": r.to_dict()}
+    if args.day:
+        if not 10.0 <= args.day_window <= 3600.0:
+            raise InputError(f"--day-window must be 10-3600 s, got {args.day_window:g}", where="simulate --day-window")
+        day = simulate_day(scenario, cal, rng=np.random.default_rng(scenario.seed), window_s=args.day_window)
+        print("hour  viewers  ingest Gbps  worst (of its limit)")
+        for h in day.to_dict()["hours"]:
+            print(f"  {h['hour']:>2}  {h['viewers_peak']:>7,.0f}  {h['ingest_gbps']:>11.2f}  {h['worst']} "
+                  f"({h['worst_ratio']:.2f})")
+        print(f"whole day: hour {day.binding_hour} binds ({day.binding}, {day.binding_ratio:.2f} of its limit); "
+              f"24 h in {day.wall_s:.1f} s ({day.cpu_s:.1f} s of CPU)")
+        out["day"] = day.to_dict()
     if not args.no_plot:
         knee = simulated_knee(scenario, cal, axis="cameras", tol=0.05)
         print(f"knee (cameras): x{knee:.2f} of the scenario's cameras" if knee else "knee: below x0.01")

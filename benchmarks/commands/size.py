@@ -21,7 +21,27 @@ from simulator.uncertainty import (
     size_with_interval,
 )
 
-RESULT_SCHEMA_VERSION = 2      # 2: adds "interval", "alternatives", "sensitivity" and "phases"
+# One line per tier, in English, from SizingResult.tier_summary() (the report words the same fields itself).
+TIER_LINES = {
+    "decode": "decode placement per class: {placement}",
+    "ingest": "ingest tier: {servers} x {server} (N+{spares}), busiest server {imbalance:.3f}x the mean, "
+              "{util:.0%} busy; with one dead {failover_util:.0%}",
+    "storage": "storage tier: {groups} x {raid} groups of {group} + {spares} hot spares = {disks} disks in "
+               "{enclosures} enclosures on {servers} storage servers; {tb:,.0f} TB kept; bound by {binding} "
+               "({util:.0%}); rebuilding one disk takes {rebuild_h:.0f} h",
+    "network": "network tier: {sites:,} NVR sites on {uplinks} (worst site {site_util:.0%}); city WAN {wan}; "
+               "internet {egress}; {switches} switches; binding link {binding} at {binding_util:.0%}",
+    "redundancy": "redundancy: ingest N+{ingest_spares}, portal N+{portal_spares}, storage servers "
+                  "N+{storage_server_spares}, WAN N+{wan_spares}, {hot_spare_disks} hot-spare disks, "
+                  "switches in pairs: {switch_pairs}",
+    "startup": "viewer start-up: {prewarm:,} most-watched cameras packaged always, {cold_share:.1%} of starts "
+               "cold ({cold_start_s:g} s on-demand start); p95 {p95:.2f} s (SLO {slo:g} s)",
+    "day": "whole day: hour {hour} binds ({binding}, {ratio:.2f} of its limit); all SLOs every hour: {ok}; "
+           "24 h simulated in {wall_s:.1f} s ({cpu_s:.1f} s of CPU)",
+}
+
+RESULT_SCHEMA_VERSION = 2   # 2: the interval, alternatives, sensitivity and phases; tiers, decode
+                            # placement, the failover case and the day re-check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-phases", action="store_true", help="skip the purchase phases of the scenario's growth")
     p.add_argument("--no-alternatives", action="store_true",
                    help="skip the cheapest CPU-only and GPU alternatives")
+    p.add_argument("--no-day", action="store_true", help="skip re-checking the answer over the whole day")
     p.set_defaults(func=run)
 
 
@@ -73,17 +94,24 @@ def run(args: argparse.Namespace) -> int:
     sim = scenario.simulation
     cal = load_calibration(args.calibration or (sim.calibration if sim else None))
     cat = load_catalogue(args.catalogue or (sim.catalogue if sim else None))
-    s = size(scenario, cal, cat)
+    s = size(scenario, cal, cat, day_check=not args.no_day)
     r = s.result
     print(f"{scenario.name}: {r.cameras_online:,} cameras online, {r.analysed_fps:,.0f} frames/s analysed, "
           f"{r.viewers_peak:,.0f} viewers at the busiest minute (hour {r.hour})")
     print(f"bill of materials (headroom: peak utilisation <= {s.headroom:.0%}):")
     for b in s.bom:
-        print(f"  {b.quantity:>7,.0f} x {b.name:<10} {b.item:<40} {b.unit_price_usd:>9,.0f} USD  {b.total_usd:>12,.0f} USD")
-    print(f"  total {s.cost:,.0f} USD")
+        print(f"  {b.quantity:>7,.0f} x {b.name:<14} {b.item:<58} {b.unit_price_usd:>9,.0f} USD  {b.total_usd:>12,.0f} USD")
+    print(f"  total {s.cost:,.0f} USD once, and {s.yearly_usd:,.0f} USD a year for links")
+    print("utilisation at the design hour (failover case: busiest ingest server and portal spares down):")
+    for name, res in r.resources.items():
+        fo = s.failover.resources.get(name) if s.failover else None
+        mark = "  <- binding" if name == s.binding_resource else ""
+        print(f"  {name:<16} {res.utilisation:7.1%}   failover {fo.utilisation if fo else 0.0:7.1%}{mark}")
+    print(f"binding resource: {s.binding_resource} at {r.resources[s.binding_resource].utilisation:.0%}")
+    for t in s.tier_summary():
+        print(TIER_LINES[t["key"]].format(**t))
     print(f"bandwidth: camera ingest {s.ingest_gbps:.2f} Gbps, viewer egress peak {s.egress_gbps:.2f} Gbps; "
           f"storage {s.storage_tb:,.1f} TB")
-    print(f"binding resource: {s.binding_resource} at {r.resources[s.binding_resource].utilisation:.0%}")
     print(f"latency p95: frame-to-event {r.latency['frame_to_event']['p95']:.3f} s, viewer start "
           f"{r.latency['viewer_start']['p95']:.3f} s, API {r.latency['api']['p95'] * 1000:.1f} ms")
     print(f"searched in {s.wall_s:.1f} s ({s.simulations} simulations)")
@@ -117,13 +145,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {b['label']} ({b['source']}): {b['low_cost']:,.0f} / {b['high_cost']:,.0f} USD")
     out = {**stamp("sizing", RESULT_SCHEMA_VERSION), "scenario": scenario.name,
            "bom": [{"item": b.item, "name": b.name, "quantity": b.quantity, "unit_price_usd": b.unit_price_usd,
-                    "total_usd": b.total_usd} for b in s.bom],
-           "cost_usd": s.cost, "binding_resource": s.binding_resource, "headroom": s.headroom,
+                    "total_usd": b.total_usd, "per_year": b.per_year} for b in s.bom],
+           "cost_usd": s.cost, "yearly_usd": s.yearly_usd, "binding_resource": s.binding_resource, "headroom": s.headroom,
            "storage_tb": s.storage_tb, "ingest_gbps": s.ingest_gbps, "egress_gbps": s.egress_gbps,
            "hardware": s.hardware.spec().model_dump(), "result": r.to_dict(),
            "interval": interval.to_dict() if interval is not None else None,
            "alternatives": [a.to_dict() for a in alts], "sensitivity": sens,
-           "phases": [ph.to_dict() for ph in phases]}
+           "phases": [ph.to_dict() for ph in phases],
+           "failover": s.failover.to_dict() if s.failover else None, "tiers": s.tier_summary(),
+           "redundancy": s.redundancy, "day": s.day.to_dict() if s.day else None}
     path = write_json_atomic(Path(args.out) / f"{scenario.name}-sizing.json", out)
     print(f"result: {path}")
     return 0

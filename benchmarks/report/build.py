@@ -65,6 +65,36 @@ def breach_text(b: dict[str, Any], t) -> str:
     return t(key, **fields)
 
 
+SHARE_FIELDS = {"decode_util", "gpu_util", "util", "failover_util", "site_util", "binding_util", "cold_share"}
+
+
+def tier_text(tier: dict[str, Any], t) -> str | None:
+    """One tier of the sizing (``SizingResult.tier_summary()``) in plain words, in the report's language."""
+    key = f"tier_{tier.get('key')}"
+    if key not in t.messages:
+        return None
+    fields = {}
+    for name, v in tier.items():
+        if name == "key":
+            continue
+        if name in SHARE_FIELDS:
+            v = f"{v:.1%}" if name == "cold_share" else _share(v)
+        elif isinstance(v, float):
+            v = f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}"
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = f"{v:,}"
+        fields[name] = v
+    prefix = {"storage": "sbind_", "network": "res_", "day": "res_"}.get(tier["key"])
+    if prefix and f"{prefix}{tier.get('binding')}" in t.messages:
+        fields["binding"] = t(f"{prefix}{tier['binding']}")
+    if "switch_pairs" in fields and fields["switch_pairs"] in ("yes", "no"):
+        fields["switch_pairs"] = t(fields["switch_pairs"])
+    try:
+        return t(key, **fields)
+    except (KeyError, ValueError):
+        return None                    # a sizing from an older tilikbench lacks a field: leave the tier out
+
+
 def margin_text(lim: dict[str, Any], t) -> str | None:
     """How far past the target the sized hardware holds on one axis, from the simulated curves."""
     axis = lim.get("axis")
@@ -148,6 +178,7 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
         "notes": [t("upgraded_note", note=n) for n in notes] + [n for n in data.get("notes", []) if n not in notes],
         "answer": answer(data, t), "buy": buy, "model": model, "figures": figures,
         "bom": (sizing or {}).get("bom") or [], "bom_absent": t("bom_absent", why=sim["sizing_why"]),
+        "tiers": [x for x in (tier_text(tier, t) for tier in (sizing or {}).get("tiers") or []) if x],
         "steps": steps, "certainty": certainty(data, sizing, t),
         "slos": [{"name": t(f"slo_{n}"), "limit": _fmt(v)} for n, v in data.get("slos", {}).items()],
         "method": [t("method_1"), t("method_2", axis=axis, trials=run.get("trials", "?"),

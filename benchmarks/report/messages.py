@@ -4,6 +4,8 @@ Keys are identical in both catalogues (a test checks it); ``{name}`` fields are 
 """
 from __future__ import annotations
 
+from benchmarks.report.tier_messages import TIER_MESSAGES
+
 LANGS = ("en", "id")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -280,6 +282,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tornado_absent": "Kepekaan jawaban tidak dihitung untuk run ini.",
     },
 }
+
+
+for _lang, _extra in TIER_MESSAGES.items():     # the sized tiers' words (tier_messages.py)
+    MESSAGES[_lang].update(_extra)
 
 
 class Catalogue:

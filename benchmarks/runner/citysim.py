@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 TARGET = Path(__file__).resolve().parents[2] / "scenarios" / "semarang-target.yaml"
 # Multiples of the target per axis: the sized hardware is meant to hold 1.0x with headroom; the range
 # reaches past where an SLO breaks (ingest near 1.5x cameras, the portal tier's egress near 3x viewers).
-FACTORS = {"cameras": (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0), "viewers": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)}
+FACTORS = {"cameras": (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0), "viewers": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)}
 PORTAL_RESOURCES = ("portal_cpu", "egress_net")
 SEEDS = 3
 
@@ -78,6 +78,7 @@ def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float)
         "bom": [{"item": f"{b['name']}: {b['item']}", "qty": f"{b['quantity']:,.0f}",
                  "unit": f"{b['unit_price_usd']:,.0f} USD", "total": f"{b['total_usd']:,.0f} USD"}
                 for b in data.get("bom", [])],
+        "tiers": data.get("tiers") or [],
         "source": str(files[-1]),
         "interval": data.get("interval"), "alternatives": data.get("alternatives") or [],
         "sensitivity": data.get("sensitivity")}}

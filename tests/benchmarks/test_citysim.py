@@ -10,14 +10,17 @@ from benchmarks.runner import citysim
 from simulator.calibration import DEFAULT_REFERENCE
 
 # What `tilikbench size scenarios/semarang-target.yaml` buys with the reference calibration
-SIZED = {"ingest": {"server": "cpu-64c", "count": 8, "gpu": "l4", "gpus_per_server": 1, "detector_cores": None},
-         "portal": {"server": "cpu-16c", "count": 1}, "nic": "nic-10g", "disk": "hdd-22tb"}
+SIZED = {"ingest": {"server": "cpu-32c", "count": 4, "gpu": "l4", "gpus_per_server": 4, "detector_cores": None},
+         "portal": {"server": "cpu-32c", "count": 3}, "nic": "nic-10g", "disk": "hdd-22tb",
+         "decode": {"atcs": "gpu", "highspec": "gpu", "kotalama": "gpu", "layanan": "cpu_keyframes",
+                    "pasar": "cpu_keyframes", "pompa": "cpu_keyframes", "private": "cpu_keyframes",
+                    "rt": "cpu_keyframes", "simpanglima": "gpu"}}
 
 
 @pytest.fixture(scope="module")
 def curves():
     saved = citysim.FACTORS, citysim.SEEDS
-    citysim.FACTORS, citysim.SEEDS = {"cameras": (1.0, 2.0), "viewers": (1.0, 6.0)}, 2
+    citysim.FACTORS, citysim.SEEDS = {"cameras": (1.0, 2.0), "viewers": (1.0, 8.0)}, 2
     try:
         return citysim.city_curves(citysim.TARGET, DEFAULT_REFERENCE, SIZED, budget_s=300)
     finally:
