@@ -53,6 +53,7 @@ class PhasePlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "cameras": self.cameras, "total_cost_usd": self.result.cost,
+                "yearly_usd": self.result.yearly_usd,
                 "buy": [{"item": i, "name": n, "quantity": q, "unit_price_usd": p} for i, n, q, p in self.buy],
                 "phase_cost_usd": self.cost, "hardware": self.result.hardware.describe(), "notes": self.notes}
 
@@ -102,6 +103,8 @@ def plan(scenario: Any, growth: Growth, cal: Calibration, cat: Catalogue | None 
             r = size(sc, cal, cat, day_check=False)
         p = PhasePlan(phase.name, sum(c.count for c in sc.cameras.classes), r, notes=notes)
         for b in r.bom:
+            if b.per_year:                # links paid by the year are not bought once: the result's yearly_usd
+                continue
             key = (b.item.split(" (")[0], b.name)             # disks: "disk (N TB ...)" -> "disk"
             more = max(0.0, b.quantity - owned.get(key, 0.0))
             others = [n for (item, n) in owned if item == key[0] and n != b.name]
