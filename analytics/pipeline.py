@@ -19,6 +19,7 @@ from analytics.detect.prepost import Detection
 from analytics.rules import FrameInfo, Rule, RuleEvent
 from analytics.store import Event
 from analytics.track import Tracker
+from analytics.trackers import LibraryTracker, make_tracker
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,15 @@ class CameraPipeline:
     """Tracks and rules of one camera; feed it analysed frames in stream order."""
 
     def __init__(self, camera_id: str, rules: list[Rule], clock: StreamClock, names: list[str],
-                 key_epoch: str = ""):
+                 key_epoch: str = "", tracker: str = "motion_field", sample_fps: float | None = None):
         self.camera_id = camera_id
         self.key_epoch = key_epoch
         self.rules = rules
         self.clock = clock
         self.names = names
-        self.tracker: Tracker | None = None
+        self.tracker_name = tracker
+        self.sample_fps = sample_fps or clock.fps
+        self.tracker: Tracker | LibraryTracker | None = None
         self.loop: int | None = None
         self.last: FrameInfo | None = None
         self.needs_tracks = any(r.needs_tracks for r in rules)
@@ -85,7 +88,7 @@ class CameraPipeline:
         if self.last is not None and (f.loop != self.loop or f.frame_no < self.last.frame_no):
             out += self._end_loop()           # the clip looped, or the stream restarted
         if self.tracker is None or self.tracker.frame_h != f.height:
-            self.tracker = Tracker(f.height, frame_w=f.width)
+            self.tracker = make_tracker(self.tracker_name, f.width, f.height, self.sample_fps)
         self.loop = f.loop
         tracks, ended = (self.tracker.update(f.t_clip, f.frame_no, dets) if self.needs_tracks else ([], []))
         for i, r in enumerate(self.rules):

@@ -50,8 +50,9 @@ class IngestWorker:
             ci = next((i for i, k in enumerate(config.classes) if k.name == c.camera_class), None)
             where = f"stack.classes[{ci}].rules" if ci is not None else "stack.classes"
             rules = build_rules(cls_cfg.rules, load_geometry(c.ground_truth), where)
-            self.pipelines[c.id] = CameraPipeline(c.id, rules, StreamClock(c.fps, c.clip_frames),
-                                                  self.detector.names, key_epoch)
+            self.pipelines[c.id] = CameraPipeline(
+                c.id, rules, StreamClock(c.fps, c.clip_frames), self.detector.names, key_epoch, cls_cfg.tracker,
+                cls_cfg.sample_fps if cls_cfg.decode == "sampled" else None)
             st = CameraStats(c.id, c.camera_class)
             st.rules = {r.type: r.status for r in rules}
             self.stats[c.id] = st
