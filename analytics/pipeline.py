@@ -61,6 +61,7 @@ class CameraPipeline:
         self.loop: int | None = None
         self.last: FrameInfo | None = None
         self.needs_tracks = any(r.needs_tracks for r in rules)
+        self.live_tracks: list = []       # the tracker's live tracks after the last analysed frame
 
     def frame_info(self, t_stream: float, t_capture: float, width: int, height: int) -> FrameInfo:
         n, loop, k = self.clock.place(t_stream)
@@ -91,6 +92,7 @@ class CameraPipeline:
             self.tracker = make_tracker(self.tracker_name, f.width, f.height, self.sample_fps)
         self.loop = f.loop
         tracks, ended = (self.tracker.update(f.t_clip, f.frame_no, dets) if self.needs_tracks else ([], []))
+        self.live_tracks = tracks
         for i, r in enumerate(self.rules):
             if ended:
                 out += self._to_events(i, r, r.on_tracks_ended(f, ended, self.names))
