@@ -104,16 +104,21 @@ class IngestWorker:
         self.batches += 1
         t_done = time.time()
         events = []
+        reached: dict[str, int] = {}
         for it, d in zip(items, dets):
             p = self.pipelines[it.camera_id]
             h, w = it.image.shape[:2]
             f = p.frame_info(it.t_stream, it.t_capture, w, h)
             events += p.process(f, it.image, d)
+            reached[it.camera_id] = f.frame_no
             st = self.stats[it.camera_id]
             with st.lock:
                 st.frames_analysed += 1
                 st.analyse_lag_ms_total += (t_done - it.t_capture) * 1000.0
         self._store(events)
+        for cid, n in reached.items():        # the events of frames up to here are stored
+            with self.stats[cid].lock:
+                self.stats[cid].stream_frame = n
         return len(items)
 
     def _store(self, events) -> None:
