@@ -54,6 +54,21 @@ def scenario_cameras(scenario, cache: Path) -> list[Camera]:
     return out
 
 
+def labelled_camera(clip: Path) -> Camera:
+    """A clip with ``CLIP.gt.json`` beside it (recorded footage with imported labels), counted at the
+    ground truth's line."""
+    from analytics.config import LineCountRule
+    from common.errors import InputError
+    from fake_cameras.groundtruth import load_ground_truth
+    if not clip.is_file():
+        raise InputError("clip not found", where=str(clip))
+    gt_path = clip.with_name(clip.name[:-len(clip.suffix)] + ".gt.json")
+    if not gt_path.is_file():
+        raise InputError("no ground truth beside the clip (NAME.gt.json; `tilikbench labels` writes one)",
+                         where=str(clip))
+    return Camera(clip.stem, clip, load_ground_truth(gt_path), [LineCountRule(type="line_count")])
+
+
 def _frames(clip: Path, step: int):
     import av
     with av.open(str(clip)) as c:

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "rate on the scenario's generated clips; rewrites the figures in README and docs")
     p.add_argument("scenario", nargs="?", default="scenarios/smoke.yaml", help="default scenarios/smoke.yaml")
     p.add_argument("--fps", default="1,2,5,full", help="sampling rates, comma-separated ('full': the clip's rate)")
+    p.add_argument("--clips", nargs="+", default=[], help="also score these clips (recorded footage with "
+                   "CLIP.gt.json beside it, e.g. from `tilikbench labels`) with a line_count rule")
     p.add_argument("--cache", default="cache", help="footage cache folder, default cache/")
     p.add_argument("--out", default="results/accuracy.json", help="versioned JSON of every figure")
     p.add_argument("--write-docs", action="store_true", help="rewrite the table in docs/analytics.md and the "
@@ -100,12 +102,12 @@ def write_docs(res: dict, root: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analytics.detect import make_detector
-    from benchmarks.accuracy_suite import SCHEMA_VERSION, evaluate, scenario_cameras
+    from benchmarks.accuracy_suite import SCHEMA_VERSION, evaluate, labelled_camera, scenario_cameras
     from benchmarks.scenario import load_scenario
     from common.resultmeta import stamp, write_json_atomic
     rates = _rates(args.fps)
     sc = load_scenario(args.scenario)
-    cams = scenario_cameras(sc, Path(args.cache))
+    cams = scenario_cameras(sc, Path(args.cache)) + [labelled_camera(Path(c)) for c in args.clips]
     if not cams:
         raise InputError("no camera class with generated footage and rules", where=args.scenario)
     res = evaluate(cams, make_detector(sc.stack.detector), rates, progress=lambda s: print(s, file=sys.stderr))
