@@ -58,7 +58,7 @@ def line_direction_names(line) -> dict[str, str]:
             {"+": "right_to_left", "-": "left_to_right"})
 
 
-def _position(e: Event, fps: float, clip_frames: int) -> tuple[int, float] | None:
+def _position(e: Event, fps: float) -> tuple[int, float] | None:
     """(loop, clip seconds) of the frame the event was decided at, from its payload."""
     p = e.payload
     loop = p.get("loop")
@@ -73,13 +73,13 @@ def _position(e: Event, fps: float, clip_frames: int) -> tuple[int, float] | Non
 
 def observed_events(events: Iterable[Event], fps: float, clip_frames: int, directions: dict[str, str],
                     flood_onset: float = FLOOD_ONSET) -> list[Placed]:
-    """The stack's events as ``Placed`` records (events without a clip position are left out; a
-    ``PlacementError`` is not raised: such events cannot be scored and count as nothing)."""
+    """The stack's events as ``Placed`` records. An event without a clip position (written before events
+    carried one) cannot be placed and is left out; flood and garbage windows become one onset per loop."""
     duration = clip_frames / fps
     out: list[Placed] = []
     onsets: dict[tuple[str, str, int], Placed] = {}
     for e in events:
-        pos = _position(e, fps, clip_frames)
+        pos = _position(e, fps)
         if pos is None:
             continue
         loop, clip_t = pos
