@@ -23,4 +23,18 @@ def score_camera(camera_id: str, events: Iterable[Event], gt, rule_configs, a: f
     truth = span_truth(one_loop, gt.frames / gt.fps, a, b)
     stored = observed_events((e for e in events if e.camera_id == camera_id), gt.fps, gt.frames,
                              line_direction_names(line))
-    return match_events(truth, [s for s in stored if s.rule in rt.rules], a, b, tolerance_s)
+    return match_events(truth, [s for s in stored if s.rule in rt.rules], a, b,
+                        {**window_tolerances(rule_configs), **(tolerance_s or {})})
+
+
+def window_tolerances(rule_configs) -> dict[str, float]:
+    """Tolerances of the windowed rules from their windows: a crowd window's event within half a window
+    of its last frame; a flood or garbage onset read from a window's median is seen at the end of the
+    window after the onset at the latest, so within one window and 2 s."""
+    out: dict[str, float] = {}
+    for c in rule_configs:
+        if c.type == "zone_people":
+            out["zone_people"] = c.window_s / 2
+        elif c.type in ("flood_level", "garbage_presence"):
+            out[c.type] = c.window_s + 2.0
+    return out

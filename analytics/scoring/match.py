@@ -24,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 
 from analytics.scoring.records import Placed
 
+# seconds; the windowed rules' defaults are for 10 s windows (``camera.window_tolerances`` scales them)
 DEFAULT_TOLERANCE_S = {"line_count": 2.0, "illegal_parking": 3.0, "zone_people": 5.0,
                        "flood_level": 12.0, "garbage_presence": 12.0}
 

@@ -16,7 +16,8 @@ README_LABEL = "| event-level F1 of detector + tracker + rules"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("accuracy", help="event-level F1 per rule and tracking metrics per tracker x sampling "
                        "rate on the scenario's generated clips; rewrites the figures in README and docs")
-    p.add_argument("scenario", nargs="?", default="scenarios/smoke.yaml", help="default scenarios/smoke.yaml")
+    p.add_argument("scenario", nargs="?", default="scenarios/accuracy.yaml",
+                   help="scenario whose generated cameras and stack rules are scored (default scenarios/accuracy.yaml)")
     p.add_argument("--fps", default="1,2,5,full", help="sampling rates, comma-separated ('full': the clip's rate)")
     p.add_argument("--clips", nargs="+", default=[], help="also score these clips (recorded footage with "
                    "CLIP.gt.json beside it, e.g. from `tilikbench labels`) with a line_count rule")
@@ -55,11 +56,13 @@ def tables(res: dict) -> str:
     trackers = list(dict.fromkeys(r["tracker"] for r in res["rules"]))
     rules = sorted({r["rule"] for r in res["rules"]})
     by = {(r["rate"], r["tracker"], r["rule"]): r for r in res["rules"]}
-    lines = ["F1 per rule (event-level; precision / recall in brackets), motion-field tracker:", "",
-             "| rule | " + " | ".join(f"{r} fps" for r in rates) + " |", "|---|" + "---|" * len(rates)]
+    lines = [f"`tilikbench accuracy {res.get('scenario', '')}`: F1 per rule (event-level; precision / recall "
+             "in brackets), motion-field tracker; truth = ground-truth events to find:", "",
+             "| rule | truth | " + " | ".join(f"{r} fps" for r in rates) + " |", "|---|---|" + "---|" * len(rates)]
     for rule in rules:
         cells = [by.get((r, "motion_field", rule)) for r in rates]
-        lines.append(f"| `{rule}` | " + " | ".join(
+        truth = next((c["tp"] + c["fn"] for c in cells if c is not None), 0)
+        lines.append(f"| `{rule}` | {truth} | " + " | ".join(
             "-" if c is None else f"{_f(c['f1'])} ({_f(c['precision'])} / {_f(c['recall'])})" for c in cells) + " |")
     lines += ["", "Per tracker x sampling rate, same detections: IDF1 / HOTA / MOTA, and line-count F1:", "",
               "| tracker | " + " | ".join(f"{r} fps" for r in rates) + " |", "|---|" + "---|" * len(rates)]
@@ -77,7 +80,7 @@ def tables(res: dict) -> str:
 def readme_row(res: dict) -> str:
     by = {(r["rate"], r["tracker"], r["rule"]): r["f1"] for r in res["rules"]}
     tr = {(r["rate"], r["tracker"]): r["idf1"] for r in res["tracking"]}
-    return (f"{README_LABEL} on the smoke clips; IDF1 at 1 / 2 fps, motion-field tracker vs "
+    return (f"{README_LABEL} on `{res.get('scenario', '')}`; IDF1 at 1 / 2 fps, motion-field tracker vs "
             f"ByteTrack (supervision's) | line_count F1 {_f(by.get(('1', 'motion_field', 'line_count')))} / "
             f"{_f(by.get(('2', 'motion_field', 'line_count')))}; IDF1 {_f(tr.get(('1', 'motion_field')))} / "
             f"{_f(tr.get(('2', 'motion_field')))} vs {_f(tr.get(('1', 'sv_bytetrack')))} / "
@@ -107,11 +110,15 @@ def run(args: argparse.Namespace) -> int:
     from common.resultmeta import stamp, write_json_atomic
     rates = _rates(args.fps)
     sc = load_scenario(args.scenario)
+    if sc.stack is None:
+        raise InputError("the scenario has no stack: section (its detector and rules are what is scored)",
+                         where=f"{args.scenario}: stack")
     cams = scenario_cameras(sc, Path(args.cache)) + [labelled_camera(Path(c)) for c in args.clips]
     if not cams:
         raise InputError("no camera class with generated footage and rules", where=args.scenario)
     res = evaluate(cams, make_detector(sc.stack.detector), rates, progress=lambda s: print(s, file=sys.stderr))
-    write_json_atomic(Path(args.out), {**stamp("accuracy", SCHEMA_VERSION), "scenario": args.scenario, **res})
+    res["scenario"] = args.scenario
+    write_json_atomic(Path(args.out), {**stamp("accuracy", SCHEMA_VERSION), **res})
     print(tables(res))
     print(f"wrote {args.out}")
     if args.write_docs:

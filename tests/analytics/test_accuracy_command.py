@@ -46,7 +46,8 @@ def test_the_committed_docs_and_readme_hold_the_commands_output():
 def test_accuracy_command_on_the_smoke_scenario(tmp_path):
     """The whole run at 2 fps: every tracker side by side on the same detections."""
     out = tmp_path / "acc.json"
-    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "accuracy", "--fps", "2", "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "accuracy", "scenarios/smoke.yaml", "--fps", "2",
+                        "--out", str(out)],
                        capture_output=True, text=True, timeout=1200, cwd=REPO)
     assert r.returncode == 0, r.stderr[-2000:]
     data = json.loads(out.read_text())
