@@ -18,7 +18,7 @@ from analytics.scoring import Placed, match_events, merge, score_camera, scores
 from tests.analytics.helpers import smoke_clip
 
 RULES = [LineCountRule(type="line_count"), IllegalParkingRule(type="illegal_parking", min_dwell_s=3.0),
-         ZonePeopleRule(type="zone_people", window_s=5.0)]
+         ZonePeopleRule(type="zone_people", window_s=10.0)]
 SWAP = {CLASS_NAMES.index("car"): CLASS_NAMES.index("motorcycle"),
         CLASS_NAMES.index("motorcycle"): CLASS_NAMES.index("car")}
 
