@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from analytics.scoring.match import Matched, match_events
+from analytics.scoring.match import DEFAULT_TOLERANCE_S, Matched, match_events
 from analytics.scoring.records import line_direction_names, observed_events
 from analytics.scoring.truth import RuleTruth, clip_truth, span_truth
 from analytics.store import Event
@@ -19,12 +19,14 @@ def score_camera(camera_id: str, events: Iterable[Event], gt, rule_configs, a: f
     rt = RuleTruth.from_configs(rule_configs)
     line = next((c.line for c in rule_configs if c.type == "line_count" and c.line), None) \
         or gt.geometry["counting_line"]
+    tol = {**DEFAULT_TOLERANCE_S, **window_tolerances(rule_configs), **(tolerance_s or {})}
     one_loop = clip_truth(gt, camera_id, rt)
-    truth = span_truth(one_loop, gt.frames / gt.fps, a, b)
+    # truth from one tolerance before the span: an event there matched early in the span is the
+    # previous span's (``match_events``)
+    truth = span_truth(one_loop, gt.frames / gt.fps, a - max(tol.values()), b)
     stored = observed_events((e for e in events if e.camera_id == camera_id), gt.fps, gt.frames,
                              line_direction_names(line))
-    return match_events(truth, [s for s in stored if s.rule in rt.rules], a, b,
-                        {**window_tolerances(rule_configs), **(tolerance_s or {})})
+    return match_events(truth, [s for s in stored if s.rule in rt.rules], a, b, tol)
 
 
 def window_tolerances(rule_configs) -> dict[str, float]:

@@ -8,7 +8,10 @@ false count and a miss of the same class never cancel: they are one false positi
 
 The span scored is ``[a, b)`` of the stream timeline: truth events in it are the ones to find. A
 stored event decided a little after ``b`` (inside the tolerance) may still match a truth event
-before ``b``; an unmatched stored event counts as false only when it lies in the span itself.
+before ``b``; an unmatched stored event counts as false only when it lies in the span itself. Spans
+that tile a stream (trials) share their edges: a stored event early in the span that matches a truth
+event just before ``a`` (within the tolerance) belongs to the previous span and counts here as
+nothing, neither found nor false.
 
 Timing error of a match = stored time - truth time (seconds): the rule's decision delay plus any
 misplacement; reported as the median and the largest |error|, and the mean signed error.
@@ -45,7 +48,7 @@ def match_events(truth: Iterable[Placed], stored: Iterable[Placed], a: float, b:
     groups_t: dict[tuple, list[Placed]] = defaultdict(list)
     groups_s: dict[tuple, list[Placed]] = defaultdict(list)
     for e in truth:
-        if a <= e.t < b:
+        if a - tol.get(e.rule, 2.0) <= e.t < b:
             groups_t[(e.camera_id, e.rule, e.attrs)].append(e)
     for e in stored:
         if a - tol.get(e.rule, 2.0) <= e.t < b + tol.get(e.rule, 2.0):
@@ -60,10 +63,11 @@ def match_events(truth: Iterable[Placed], stored: Iterable[Placed], a: float, b:
             cost = np.where(dt <= limit, dt, 1e6 + dt)
             for i, j in zip(*linear_sum_assignment(cost)):
                 if dt[i, j] <= limit:
-                    pairs.append((ts[i], ss[j]))
+                    if ts[i].t >= a:          # (a truth before the span: the previous span's pair)
+                        pairs.append((ts[i], ss[j]))
                     used_t.add(i)
                     used_s.add(j)
-        missed += [t for i, t in enumerate(ts) if i not in used_t]
+        missed += [t for i, t in enumerate(ts) if i not in used_t and t.t >= a]
         false += [s for j, s in enumerate(ss) if j not in used_s and a <= s.t < b]
     return Matched(tuple(pairs), tuple(missed), tuple(false))
 

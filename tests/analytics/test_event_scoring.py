@@ -134,3 +134,12 @@ def test_a_span_of_several_loops_holds_each_loops_truth(clips):
     # the same loop's events, but the span covers two loops: the second loop is all misses
     two = scores(score_camera("rt", _events(gt, camera="rt"), gt, RULES, 0.0, 2 * d), by=())[()]
     assert two.tp == one.tp and two.fn == one.tp and two.recall == pytest.approx(0.5)
+
+
+def test_spans_that_tile_a_stream_score_an_event_across_their_edge_once():
+    """A crossing at 9.8 s decided at 10.4 s: the span [0, 10) finds it, [10, 20) counts it as nothing."""
+    truth = [Placed("c", "line_count", ("car", "left_to_right"), 9.8, 0)]
+    stored = [Placed("c", "line_count", ("car", "left_to_right"), 10.4, 0)]
+    first = scores(match_events(truth, stored, 0.0, 10.0), by=())[()]
+    assert (first.tp, first.fp, first.fn) == (1, 0, 0)
+    assert scores(match_events(truth, stored, 10.0, 20.0), by=()) == {}

@@ -121,3 +121,14 @@ def test_f1_per_rule_against_load_in_both_languages():
         assert plots.accuracy_plot(data, Catalogue(lang))
     assert Catalogue("id")("acc_step", rule="line_count") != Catalogue("en")("acc_step", rule="line_count")
     assert plots.accuracy_plot(_run([(2, [{"event_cameras": 1}])]), Catalogue("en")) is None
+
+
+def test_an_event_decided_just_after_a_trials_edge_is_not_false_in_the_next_trial(gt):
+    """Trials tile the stream at the analysed position; an event decided a frame after a crossing that
+    lies on the previous trial's side is neither found nor false in the next trial."""
+    c = gt.events.line_crossings[0]
+    late = [e for e in events_from(gt, [0]) if e.payload["clip_frame"] > c.frame][:1]
+    assert late, "the first crossing is decided at a later analysed frame"
+    k = late[0].payload["clip_frame"]
+    m = trial_event_metrics([CameraTrial(CAM, gt, RULES, k - 1, k + 5)], late, trial_s=1.0)
+    assert m.get("event_fp.line_count", 0) == 0 and m.get("event_tp.line_count", 0) == 0
