@@ -8,7 +8,8 @@ on the sampled frames. Figures, side by side from the same detections, clips and
 
 - event-level precision / recall / F1 / timing error per rule (``analytics.scoring``);
 - MOTA, IDF1 (py-motmetrics) and HOTA (trackers.eval) of each tracker (``analytics.tracking_metrics``);
-- line-count F1 of supervision's ``LineZone`` on the ``sv_bytetrack`` tracks (``benchmarks.svzones``).
+- F1 of supervision's ``LineZone`` (line counts, on the ``sv_bytetrack`` tracks) and ``PolygonZone``
+  (crowd level per window) in place of the stack's rules (``benchmarks.svzones``).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from analytics.tracking_metrics import tracking_score, truth_boxes
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+SV_ZONES = "sv_bytetrack+LineZone/PolygonZone"    # supervision's zones instead of the stack's rules
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def run_rate(cam: Camera, dets: dict[int, list[Detection]], fps: float, names: l
     """Every tracker on the same sampled frames: events, tracks, and the sv LineZone crossings."""
     from analytics.pipeline import CameraPipeline, StreamClock
     from analytics.rules import build_rules
-    from benchmarks.svzones import LineZoneCounter
+    from benchmarks.svzones import LineZoneCounter, PolygonZoneCrowd
     gt = cam.gt
     step = max(1, int(round(gt.fps / fps)))
     pipes = {t: CameraPipeline(cam.name, build_rules(cam.rules, gt.geometry), StreamClock(gt.fps, gt.frames),
@@ -103,6 +105,9 @@ def run_rate(cam: Camera, dets: dict[int, list[Detection]], fps: float, names: l
     line = next((r for r in cam.rules if r.type == "line_count"), None)
     zone = LineZoneCounter(cam.name, line.line or gt.geometry["counting_line"], line.classes, names,
                            gt.width, gt.height, gt.fps / step) if line else None
+    crowd = next((r for r in cam.rules if r.type == "zone_people"), None)
+    pz = PolygonZoneCrowd(cam.name, crowd.zone or [(0, 0), (1, 0), (1, 1), (0, 1)], crowd.window_s,
+                          crowd.crowd_levels, names, gt.width, gt.height, gt.fps) if crowd else None
     events: dict[str, list] = {t: [] for t in TRACKERS}
     hyp: dict[str, dict] = {t: {} for t in TRACKERS}
     sv_events: list = []
@@ -113,9 +118,13 @@ def run_rate(cam: Camera, dets: dict[int, list[Detection]], fps: float, names: l
             hyp[t][n] = [(tr.id, tr.box) for tr in pipe.live_tracks if tr.frame_last == f.frame_no]
         if zone is not None:
             sv_events += zone.update(n, dets.get(n, []))
+        if pz is not None:
+            sv_events += pz.update(n, dets.get(n, []))
     for t, pipe in pipes.items():
         events[t] += pipe._end_loop()
-    return {"step": step, "events": events, "tracks": hyp, "sv_linezone": sv_events}
+    if pz is not None:
+        sv_events += pz.finish()
+    return {"step": step, "events": events, "tracks": hyp, "sv_zones": sv_events}
 
 
 def evaluate(cameras: list[Camera], detector, rates: list[float | None],
@@ -139,16 +148,16 @@ def evaluate(cameras: list[Camera], detector, rates: list[float | None],
                 if any(rule.type in ("line_count", "illegal_parking") for rule in cam.rules):
                     track_rows.append({"camera": cam.name, "rate": label, "tracker": t,
                                        **tracking_score(truth, r["tracks"][t]).as_dict()})
-            if r["sv_linezone"] or any(rule.type == "line_count" for rule in cam.rules):
-                only_lines = [rule for rule in cam.rules if rule.type == "line_count"]
-                lz.setdefault(label, []).append(score_camera(cam.name, r["sv_linezone"], cam.gt, only_lines, *span))
+            zone_rules = [rule for rule in cam.rules if rule.type in ("line_count", "zone_people")]
+            if zone_rules:
+                lz.setdefault(label, []).append(score_camera(cam.name, r["sv_zones"], cam.gt, zone_rules, *span))
     rules_rows = []
     for (label, t), parts in per.items():
         for (rule,), s in sorted(scores(merge(parts), by=("rule",)).items()):
             rules_rows.append({"rate": label, "tracker": t, "rule": rule, **s.as_dict()})
     for label, parts in lz.items():
         for (rule,), s in scores(merge(parts), by=("rule",)).items():
-            rules_rows.append({"rate": label, "tracker": "sv_bytetrack+LineZone", "rule": rule, **s.as_dict()})
+            rules_rows.append({"rate": label, "tracker": SV_ZONES, "rule": rule, **s.as_dict()})
     return {"rules": rules_rows, "tracking": _pool_tracking(track_rows), "tracking_per_camera": track_rows,
             "cameras": [{"name": c.name, "clip": c.clip.name, "frames": c.gt.frames, "fps": c.gt.fps,
                          "rules": [r.type for r in c.rules]} for c in cameras]}

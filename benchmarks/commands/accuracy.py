@@ -70,9 +70,10 @@ def tables(res: dict) -> str:
     for t in trackers:
         cells = []
         for r in rates:
-            m, lc = tr.get((r, t)), by.get((r, t, "line_count"))
+            m, lc, zp = tr.get((r, t)), by.get((r, t, "line_count")), by.get((r, t, "zone_people"))
             track = "" if m is None else f"{m['idf1']:.2f} / {m['hota']:.2f} / {m['mota']:.2f}, "
-            cells.append(track + f"F1 {_f(lc['f1'] if lc else None)}")
+            crowd = "" if m is not None or zp is None else f", crowd F1 {_f(zp['f1'])}"
+            cells.append(track + f"F1 {_f(lc['f1'] if lc else None)}" + crowd)
         lines.append(f"| {t} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
