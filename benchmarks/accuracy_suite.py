@@ -6,7 +6,8 @@ and for each sampling rate (1, 2, 5 fps and the clip's full rate by default) and
 (``analytics.trackers``) the stack's own per-camera pipeline (``CameraPipeline``) runs the class's rules
 on the sampled frames. Figures, side by side from the same detections, clips and rates:
 
-- event-level precision / recall / F1 / timing error per rule (``analytics.scoring``);
+- event-level precision / recall / F1 / timing error per rule, and per camera x rule x class
+  (``analytics.scoring``);
 - MOTA, IDF1 (py-motmetrics) and HOTA (trackers.eval) of each tracker (``analytics.tracking_metrics``);
 - F1 of supervision's ``LineZone`` (line counts, on the ``sv_bytetrack`` tracks) and ``PolygonZone``
   (crowd level per window) in place of the stack's rules (``benchmarks.svzones``).
@@ -151,14 +152,18 @@ def evaluate(cameras: list[Camera], detector, rates: list[float | None],
             zone_rules = [rule for rule in cam.rules if rule.type in ("line_count", "zone_people")]
             if zone_rules:
                 lz.setdefault(label, []).append(score_camera(cam.name, r["sv_zones"], cam.gt, zone_rules, *span))
-    rules_rows = []
+    rules_rows, detail = [], []
     for (label, t), parts in per.items():
-        for (rule,), s in sorted(scores(merge(parts), by=("rule",)).items()):
+        m = merge(parts)
+        for (rule,), s in sorted(scores(m, by=("rule",)).items()):
             rules_rows.append({"rate": label, "tracker": t, "rule": rule, **s.as_dict()})
+        for (camera, rule, cls), s in sorted(scores(m, by=("camera", "rule", "class")).items()):
+            detail.append({"rate": label, "tracker": t, "camera": camera, "rule": rule, "class": cls, **s.as_dict()})
     for label, parts in lz.items():
         for (rule,), s in scores(merge(parts), by=("rule",)).items():
             rules_rows.append({"rate": label, "tracker": SV_ZONES, "rule": rule, **s.as_dict()})
-    return {"rules": rules_rows, "tracking": _pool_tracking(track_rows), "tracking_per_camera": track_rows,
+    return {"rules": rules_rows, "rules_per_camera_class": detail, "tracking": _pool_tracking(track_rows),
+            "tracking_per_camera": track_rows,
             "cameras": [{"name": c.name, "clip": c.clip.name, "frames": c.gt.frames, "fps": c.gt.fps,
                          "rules": [r.type for r in c.rules]} for c in cameras]}
 
