@@ -12,8 +12,10 @@ from common.errors import InputError
 from tests.analytics.helpers import REPO
 
 RESULT = {
-    "rules": [{"rate": r, "tracker": t, "rule": "line_count", "precision": 1.0, "recall": f, "f1": f}
-              for r, f in (("1", 0.5), ("2", 0.75)) for t in ("motion_field", "sv_bytetrack")],
+    "scenario": "scenarios/x.yaml",
+    "rules": [{"rate": r, "tracker": t, "rule": "line_count", "tp": tp, "fp": 0, "fn": 4 - tp, "precision": 1.0,
+               "recall": tp / 4, "f1": 2 * tp / (2 * tp + 4 - tp)}
+              for r, tp in (("1", 2), ("2", 3)) for t in ("motion_field", "sv_bytetrack")],
     "tracking": [{"rate": r, "tracker": t, "mota": 0.5, "idf1": v, "hota": 0.4, "id_switches": 1, "frames": 9}
                  for r in ("1", "2") for t, v in (("motion_field", 0.9), ("sv_bytetrack", 0.6))],
 }
@@ -28,7 +30,8 @@ def test_write_docs_rewrites_the_docs_block_and_the_readme_row_only(tmp_path):
     write_docs(RESULT, tmp_path)
     text = docs.read_text()
     assert text.startswith("intro\n") and text.endswith("outro\n") and "old table" not in text
-    assert "| motion_field | 0.90 / 0.40 / 0.50, F1 0.50 | 0.90 / 0.40 / 0.50, F1 0.75 |" in text
+    assert "| `line_count` | 4 | 0.67 (1.00 / 0.50) | 0.86 (1.00 / 0.75) |" in text
+    assert "| motion_field | 0.90 / 0.40 / 0.50, F1 0.67 | 0.90 / 0.40 / 0.50, F1 0.86 |" in text
     rows = readme.read_text().splitlines()
     assert rows[3] == "| other | 1 | y |" and "IDF1 0.90 / 0.90 vs 0.60 / 0.60" in rows[2]
     docs.write_text("no markers\n")
