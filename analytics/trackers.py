@@ -34,7 +34,6 @@ Engine = Callable[[float, list[Detection]], list[tuple[int, tuple[float, float, 
 
 
 def _ultralytics_engine(kind: str, frame_w: int, frame_h: int) -> Engine:
-    from ultralytics.cfg import get_cfg  # noqa: F401  (imports the package's config machinery once)
     from ultralytics.engine.results import Boxes
     from ultralytics.trackers import BOTSORT, BYTETracker
     from ultralytics.utils import ROOT, YAML, IterableSimpleNamespace
@@ -78,11 +77,11 @@ class LibraryTracker:
             tr = self.tracks.get(tid)
             if tr is None:
                 tr = self.tracks[tid] = Track(tid, box, t, t, frame_no, hits=0)
-            elif t > tr.t_last:
-                dt = t - tr.t_last
-                (ox, oy), tr.box = tr.centre, box
-                tr.vx, tr.vy = (tr.centre[0] - ox) / dt, (tr.centre[1] - oy) / dt
+            ox, oy = tr.centre
+            dt = t - tr.t_last
             tr.box, tr.t_last, tr.frame_last = box, t, frame_no
+            if dt > 0:                      # velocity, as the project's tracker keeps it on its tracks
+                tr.vx, tr.vy = (tr.centre[0] - ox) / dt, (tr.centre[1] - oy) / dt
             tr.hits += 1
             tr.classes[cls] += 1
             tr.history.append((t, *tr.centre))
