@@ -18,6 +18,8 @@ CLASS_NAMES = ("car", "motorcycle", "bus", "truck", "person")
 VEHICLES = ("car", "motorcycle", "bus", "truck")
 
 Point = tuple[float, float]
+# the tracker backends of analytics/trackers.py
+TrackerName = Literal["motion_field", "ultralytics_bytetrack", "ultralytics_botsort", "sv_bytetrack"]
 
 
 def _check_points(points: list[Point] | None, what: str) -> list[Point] | None:
@@ -140,6 +142,9 @@ class IngestClass(StrictModel):
     sample_fps: float = Field(1.0, gt=0, le=60, description="analysed frames per second when sampled")
     queue: int = Field(4, ge=1, le=1000, description="frames waiting per camera before new ones drop")
     rules: list[RuleConfig] = Field(default_factory=list, description="analytic rules of this class")
+    tracker: TrackerName = Field("motion_field", description="tracker of this class's cameras: the project's "
+                                 "motion_field, ultralytics_bytetrack, ultralytics_botsort, or sv_bytetrack "
+                                 "(the ByteTrack supervision's zones are used with); see analytics/trackers.py")
 
 
 class ReconnectConfig(StrictModel):

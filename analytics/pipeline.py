@@ -19,6 +19,7 @@ from analytics.detect.prepost import Detection
 from analytics.rules import FrameInfo, Rule, RuleEvent
 from analytics.store import Event
 from analytics.track import Tracker
+from analytics.trackers import LibraryTracker, make_tracker
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +49,30 @@ class CameraPipeline:
     """Tracks and rules of one camera; feed it analysed frames in stream order."""
 
     def __init__(self, camera_id: str, rules: list[Rule], clock: StreamClock, names: list[str],
-                 key_epoch: str = ""):
+                 key_epoch: str = "", tracker: str = "motion_field", sample_fps: float | None = None):
         self.camera_id = camera_id
         self.key_epoch = key_epoch
         self.rules = rules
         self.clock = clock
         self.names = names
-        self.tracker: Tracker | None = None
+        self.tracker_name = tracker
+        self.sample_fps = sample_fps or clock.fps
+        self.tracker: Tracker | LibraryTracker | None = None
         self.loop: int | None = None
         self.last: FrameInfo | None = None
         self.needs_tracks = any(r.needs_tracks for r in rules)
+        self.live_tracks: list = []       # the tracker's live tracks after the last analysed frame
 
     def frame_info(self, t_stream: float, t_capture: float, width: int, height: int) -> FrameInfo:
         n, loop, k = self.clock.place(t_stream)
         return FrameInfo(self.camera_id, n, loop, k, k / self.clock.fps, t_capture, width, height)
 
     def _to_events(self, i: int, rule: Rule, found: list[RuleEvent]) -> list[Event]:
+        # every event carries the clip position of the frame it was decided at (from the stream's
+        # timestamps): scoring places it on the stream timeline without any wall-clock offset
         return [Event(key=event_key(self.camera_id, i, rule.type, e.frame.loop, e.ident, self.key_epoch), camera_id=self.camera_id,
-                      type=e.type, t_frame=e.frame.t_capture, payload=e.payload) for e in found]
+                      type=e.type, t_frame=e.frame.t_capture,
+                      payload={**e.payload, "loop": e.frame.loop, "clip_frame": e.frame.clip_frame}) for e in found]
 
     def _end_loop(self) -> list[Event]:
         out: list[Event] = []
@@ -82,9 +89,10 @@ class CameraPipeline:
         if self.last is not None and (f.loop != self.loop or f.frame_no < self.last.frame_no):
             out += self._end_loop()           # the clip looped, or the stream restarted
         if self.tracker is None or self.tracker.frame_h != f.height:
-            self.tracker = Tracker(f.height, frame_w=f.width)
+            self.tracker = make_tracker(self.tracker_name, f.width, f.height, self.sample_fps)
         self.loop = f.loop
         tracks, ended = (self.tracker.update(f.t_clip, f.frame_no, dets) if self.needs_tracks else ([], []))
+        self.live_tracks = tracks
         for i, r in enumerate(self.rules):
             if ended:
                 out += self._to_events(i, r, r.on_tracks_ended(f, ended, self.names))

@@ -25,6 +25,8 @@ class CameraStats:
     frames_in: int = 0                  # frames decoded from the stream
     frames_sampled: int = 0             # frames chosen for analysis
     frames_analysed: int = 0
+    stream_frame: int | None = None     # stream frame number (from its timestamp) of the last analysed
+                                        # frame whose events are stored: where scoring places the camera
     dropped: int = 0                    # sampled frames dropped because the queue was full
     decode_ms_total: float = 0.0        # wall time (includes waiting for a CPU / the GIL)
     decode_cpu_ms_total: float = 0.0    # the reader thread's CPU time (time.thread_time)
@@ -45,6 +47,7 @@ class CameraStats:
                 "camera_id": self.camera_id, "camera_class": self.camera_class, "status": self.status,
                 "frames_in": self.frames_in, "frames_sampled": self.frames_sampled,
                 "frames_analysed": self.frames_analysed, "dropped": self.dropped,
+                "stream_frame": self.stream_frame,
                 "decode_ms": round(self.decode_ms_total / self.frames_in, 3) if self.frames_in else None,
                 "decode_cpu_ms": round(self.decode_cpu_ms_total / self.frames_in, 3) if self.frames_in else None,
                 "reconnects": self.reconnects, "last_error": self.last_error,

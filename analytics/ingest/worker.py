@@ -50,8 +50,9 @@ class IngestWorker:
             ci = next((i for i, k in enumerate(config.classes) if k.name == c.camera_class), None)
             where = f"stack.classes[{ci}].rules" if ci is not None else "stack.classes"
             rules = build_rules(cls_cfg.rules, load_geometry(c.ground_truth), where)
-            self.pipelines[c.id] = CameraPipeline(c.id, rules, StreamClock(c.fps, c.clip_frames),
-                                                  self.detector.names, key_epoch)
+            self.pipelines[c.id] = CameraPipeline(
+                c.id, rules, StreamClock(c.fps, c.clip_frames), self.detector.names, key_epoch, cls_cfg.tracker,
+                cls_cfg.sample_fps if cls_cfg.decode == "sampled" else None)
             st = CameraStats(c.id, c.camera_class)
             st.rules = {r.type: r.status for r in rules}
             self.stats[c.id] = st
@@ -103,16 +104,21 @@ class IngestWorker:
         self.batches += 1
         t_done = time.time()
         events = []
+        reached: dict[str, int] = {}
         for it, d in zip(items, dets):
             p = self.pipelines[it.camera_id]
             h, w = it.image.shape[:2]
             f = p.frame_info(it.t_stream, it.t_capture, w, h)
             events += p.process(f, it.image, d)
+            reached[it.camera_id] = f.frame_no
             st = self.stats[it.camera_id]
             with st.lock:
                 st.frames_analysed += 1
                 st.analyse_lag_ms_total += (t_done - it.t_capture) * 1000.0
         self._store(events)
+        for cid, n in reached.items():        # the events of frames up to here are stored
+            with self.stats[cid].lock:
+                self.stats[cid].stream_frame = n
         return len(items)
 
     def _store(self, events) -> None:

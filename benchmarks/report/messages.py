@@ -45,12 +45,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fig_city": "Simulated city-scale curves (95% confidence bands)",
         "fig_absent": "Not shown: {why}.",
         "why_no_latency": "this run measured neither analytics lag nor viewer latency",
-        "why_no_accuracy": "no trial's window held a ground-truth line crossing on a camera the stack counts "
-                           "(the run needs the stack and generated footage with a line_count rule)",
-        "acc_step": "count accuracy, pooled over the step's trials",
-        "acc_trial": "count accuracy, one trial",
+        "why_no_accuracy": "no trial had a ground-truth event to find on a camera the stack analyses "
+                           "(the run needs the stack and generated footage with rules)",
+        "acc_step": "F1 of {rule}, pooled over the step's trials",
+        "acc_trial": "F1 over all rules, one trial",
         "acc_dropped": "sampled frames dropped (share)",
-        "acc_ylabel": "share (1 = every crossing counted)",
+        "acc_ylabel": "event-level F1 (1 = every event found, none false)",
         "why_no_city": "the simulator's city-scale curves are not available ({why})",
         "curve_frame_to_event": "frame-to-event p95", "curve_unit_frame_to_event": "seconds",
         "curve_frames_dropped": "sampled frames dropped", "curve_unit_frames_dropped": "% of sampled frames",
@@ -181,13 +181,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fig_city": "Kurva simulasi skala kota (pita kepercayaan 95%)",
         "fig_absent": "Tidak ditampilkan: {why}.",
         "why_no_latency": "uji ini tidak mengukur jeda analitik maupun latensi penonton",
-        "why_no_accuracy": "tidak ada jendela percobaan yang memuat lintasan garis dari ground truth pada kamera "
-                           "yang dihitung tumpukan analitik (uji ini memerlukan tumpukan analitik dan rekaman "
-                           "buatan dengan aturan line_count)",
-        "acc_step": "akurasi hitungan, gabungan percobaan dalam langkah",
-        "acc_trial": "akurasi hitungan, satu percobaan",
+        "why_no_accuracy": "tidak ada percobaan yang memuat kejadian ground truth pada kamera yang dianalisis "
+                           "tumpukan analitik (uji ini memerlukan tumpukan analitik dan rekaman buatan dengan aturan)",
+        "acc_step": "F1 {rule}, gabungan percobaan dalam langkah",
+        "acc_trial": "F1 semua aturan, satu percobaan",
         "acc_dropped": "frame sampel yang dibuang (proporsi)",
-        "acc_ylabel": "proporsi (1 = setiap lintasan terhitung)",
+        "acc_ylabel": "F1 tingkat kejadian (1 = semua kejadian ditemukan, tanpa yang palsu)",
         "why_no_city": "kurva skala kota dari simulator tidak tersedia ({why})",
         "curve_frame_to_event": "frame-ke-peristiwa p95", "curve_unit_frame_to_event": "detik",
         "curve_frames_dropped": "frame sampel yang dibuang", "curve_unit_frames_dropped": "% dari frame sampel",

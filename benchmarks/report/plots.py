@@ -146,29 +146,28 @@ def utilisation_plot(data: dict[str, Any], t: Tr) -> str | None:
 
 
 def accuracy_plot(data: dict[str, Any], t: Tr) -> str | None:
-    """Count accuracy against ground truth per step (pooled over its trials, and each trial), the share
-    of sampled frames dropped, and the knee; None when no trial had a ground-truth crossing."""
-    from benchmarks.runner.accuracy import step_accuracy
+    """Event-level F1 per rule against load (each rule pooled over a step's trials), each trial's F1
+    over all rules, the share of sampled frames dropped, and the knee; None when no trial had a
+    ground-truth event to find."""
+    from benchmarks.runner.event_accuracy import step_f1
     axis = data.get("axis", "cameras")
-    xs, pooled, tx, ty = [], [], [], []
-    for s in data.get("steps", []):
-        trials = [tr["metrics"] for tr in s.get("trials", []) if not tr.get("partial") and tr.get("metrics")]
-        acc = step_accuracy(trials)
-        if acc is None:
-            continue
-        xs.append(s["load"].get(axis))
-        pooled.append(acc)
-        for m in trials:
-            if isinstance(m.get("count_accuracy"), (int, float)):
-                tx.append(s["load"].get(axis))
-                ty.append(m["count_accuracy"])
-    if not xs:
-        return None
-    drop = series(data, "dropped_share")
+    steps = [(s["load"].get(axis), [tr["metrics"] for tr in s.get("trials", [])
+                                    if not tr.get("partial") and tr.get("metrics")]) for s in data.get("steps", [])]
+    rules = sorted({k.split(".", 1)[1] for _, trials in steps for m in trials for k in m if k.startswith("event_tp.")})
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.plot(xs, pooled, marker="o", label=t("acc_step"))
+    drawn = 0
+    for rule in rules:
+        pts = [(x, f) for x, trials in steps if (f := step_f1(trials, rule)) is not None]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=t("acc_step", rule=rule))
+            drawn += 1
+    tx = [(x, m["event_f1"]) for x, trials in steps for m in trials if isinstance(m.get("event_f1"), (int, float))]
+    if not drawn:
+        plt.close(fig)
+        return None
     if tx:
-        ax.scatter(tx, ty, marker="x", color="grey", alpha=0.7, label=t("acc_trial"))
+        ax.scatter([p[0] for p in tx], [p[1] for p in tx], marker="x", color="grey", alpha=0.7, label=t("acc_trial"))
+    drop = series(data, "dropped_share")
     if drop[0]:
         _errorbar(ax, *drop, t("acc_dropped"))
     _knee_line(ax, data, t)

@@ -21,12 +21,12 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     MetricDef("analysed_share_min", "share", False),
     MetricDef("analytics_lag_p95_s", "s", True),
     MetricDef("dropped_share", "share", True),
-    MetricDef("count_error", "share", True),
-    MetricDef("count_accuracy", "share", False),
-    MetricDef("count_truth", "crossings", False),
-    MetricDef("count_counted", "crossings", False),
-    MetricDef("count_abs_error", "crossings", True),
-    MetricDef("parking_dwell_error_s", "s", True),
+    MetricDef("event_f1", "share", False),
+    MetricDef("event_precision", "share", False),
+    MetricDef("event_recall", "share", False),
+    MetricDef("event_timing_abs_median_s", "s", True),
+    MetricDef("event_cameras", "cameras", False),
+    MetricDef("event_cameras_silent", "cameras", True),
     MetricDef("viewer_p50_ms", "ms", True),
     MetricDef("viewer_p95_ms", "ms", True),
     MetricDef("viewer_rps", "req/s", False),
@@ -52,7 +52,10 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
 ]}
 
 PREFIXES = {"cpu_pct.": MetricDef("cpu_pct", "% of one core", True),
-            "count_abs_error.": MetricDef("count_abs_error", "crossings", True),
+            "event_f1.": MetricDef("event_f1", "share", False),
+            "event_tp.": MetricDef("event_tp", "events", False),
+            "event_fp.": MetricDef("event_fp", "events", True),
+            "event_fn.": MetricDef("event_fn", "events", True),
             "rss_mb.": MetricDef("rss_mb", "MB", True)}
 
 # SLO name -> (metric, "max" | "min")

@@ -12,10 +12,10 @@ frame decoded in the trial or not online), ``analytics_lag_p95_s`` (p95 of captu
 trial's events when there are at least ``MIN_EVENTS``; otherwise the worst camera's mean capture ->
 analysed time, and ``analytics_lag_source`` says which), and ``decode_ms``.
 
-Accuracy under load (``benchmarks.runner.accuracy``): for each online camera with generated footage
-whose class runs ``line_count``, the ``line_count`` events of the trial's part of the clip timeline
-against the ground-truth crossings there: ``count_accuracy``, ``count_truth``, ``count_counted``,
-``count_abs_error`` (and per class), ``parking_dwell_error_s``.
+Accuracy under load (``benchmarks.runner.event_accuracy``): every online camera with generated footage
+and rules, its stored events matched one to one with the ground truth of its part of the stream
+(placed by the stats' ``stream_frame``): ``event_f1`` / ``_precision`` / ``_recall``, per rule
+``event_f1.<rule>`` and its counts; a silent camera is all misses.
 """
 from __future__ import annotations
 
@@ -176,56 +176,36 @@ class StackComponent(Component):
             out["analytics_lag_p95_s"] = round(max(frame_lags), 3)
             out["analytics_lag_source"] = 0.0
         out["events"] = len(lags)
-        out.update(self._accuracy(events, after, self._t0_wall, t1_wall, out.get("analytics_lag_p95_s")))
+        out.update(self._accuracy(events, after, self._t0_wall, t1_wall))
         return out
 
-    def _count_classes(self, camera_class: str) -> tuple[list[str] | None, str]:
-        """The classes the camera class's ``line_count`` rule counts (None: no such rule), and its decode."""
+    def _rules(self, camera_class: str) -> list:
+        """The scored rules of a camera class (mask compliance has no truth)."""
         from analytics.config import IngestClass
         base = next((c for c in self.config.classes if c.name == camera_class), None) or IngestClass(name=camera_class)
-        rule = next((r for r in base.rules if r.type == "line_count"), None)
-        return (list(rule.classes) if rule is not None else None), base.decode
+        return [r for r in base.rules if r.type != "mask_compliance"]
 
     def _ground_truth(self, path):
         from fake_cameras.groundtruth import load_ground_truth
         key = str(path)
         if key not in self._gt:
-            try:
-                self._gt[key] = load_ground_truth(path)
-            except Exception:     # a camera without readable ground truth is left out of the figure
-                log.exception("cannot read ground truth %s", path)
-                self._gt[key] = None
+            self._gt[key] = load_ground_truth(path)      # an unreadable file is an error, not a silent gap
         return self._gt[key]
 
-    @staticmethod
-    def _stats_offset(cam: dict, fps: float, decode: str) -> float | None:
-        """Capture minus stream time from a reader's snapshot: stream frame 0 was decoded about
-        frames_in / fps before the snapshot (not after a reconnect, nor when only keyframes decode)."""
-        if decode == "keyframes" or cam.get("reconnects") or not cam.get("frames_in") or not cam.get("_t"):
-            return None
-        return float(cam["_t"]) - cam["frames_in"] / fps
-
-    def _accuracy(self, events: list, after: dict[str, dict], t0: float, t1: float,
-                  lag_s: float | None) -> dict[str, Any]:
-        from benchmarks.runner.accuracy import camera_counts, trial_metrics
+    def _accuracy(self, events: list, after: dict[str, dict], t0: float, t1: float) -> dict[str, Any]:
+        """Event-level accuracy of every online camera with generated footage and rules
+        (``benchmarks.runner.event_accuracy``)."""
+        from benchmarks.runner.event_accuracy import CameraTrial, trial_event_metrics
         online = set(self.online)
-        cams, unplaced = [], 0
+        cams = []
         for info in self.fleet.cameras:
-            if info.id not in online or info.ground_truth is None:
+            rules = self._rules(info.camera_class) if info.id in online else []
+            if not rules or info.ground_truth is None:
                 continue
-            classes, decode = self._count_classes(info.camera_class)
-            gt = self._ground_truth(info.ground_truth) if classes else None
-            if gt is None:
-                continue
-            c = camera_counts(info.id, [e for e in events if e.camera_id == info.id], gt, t0, t1,
-                              fallback_offset_s=self._stats_offset(after.get(info.id, {}), gt.fps, decode),
-                              sample_fps=self.current[1] if self.current and decode == "sampled" else None,
-                              classes=classes, end_margin_s=lag_s)
-            if c is None:
-                unplaced += 1
-            else:
-                cams.append(c)
-        return trial_metrics(cams, unplaced) if cams or unplaced else {}
+            cams.append(CameraTrial(info.id, self._ground_truth(info.ground_truth), rules,
+                                    self._before.get(info.id, {}).get("stream_frame"),
+                                    after.get(info.id, {}).get("stream_frame")))
+        return trial_event_metrics(cams, events, t1 - t0) if cams else {}
 
     def _events(self, since: float, until: float) -> list:
         from analytics.store import open_store

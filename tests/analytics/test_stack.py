@@ -117,6 +117,18 @@ def test_counts_per_class_within_10pct_and_parking_dwell_within_2s(fleet, tmp_pa
     for p in parking:
         assert p["missed"] == 0 and p["found"] >= 1, parking
         assert p["max_abs_error_s"] <= 2.0, parking
+    # event by event, placed by the clip position each event carries: the first loop of every camera
+    from analytics.scoring import merge, score_camera, scores
+    rules = stack_config(dsn).classes[0].rules
+    matched = []
+    for c in cams:
+        gt = load_ground_truth(c.ground_truth)
+        assert snap["cameras"][c.id]["stream_frame"] >= c.clip_frames, snap["cameras"][c.id]
+        matched.append(score_camera(c.id, store.query(camera_id=c.id, limit=10_000), gt, rules, 0.0,
+                                    gt.frames / gt.fps))
+    per_rule = {k[0]: v for k, v in scores(merge(matched), by=("rule",)).items()}
+    for rule in ("line_count", "illegal_parking"):
+        assert per_rule[rule].f1 >= 0.9, (rule, per_rule[rule].as_dict())
 
 
 def _pids_alive(pid: int) -> bool:

@@ -1,27 +1,28 @@
-"""Accuracy under load (benchmarks.runner.accuracy) on a real generated clip's ground truth, with
-line_count events built from that ground truth the way the stack places them (observed at the first
-analysed frame at or after the crossing; capture time = stream time + the reader's offset)."""
+"""Accuracy under load (benchmarks.runner.event_accuracy) on a real generated clip's ground truth, with
+line_count events built from that ground truth the way the stack stores them: decided at the first
+analysed frame at or after the crossing, carrying that frame's clip position; cameras placed by the
+stream frame their stats report, never by the events."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
+from analytics.config import LineCountRule
+from analytics.scoring import line_direction_names
 from analytics.store import Event
 from benchmarks.report import plots
 from benchmarks.report.messages import Catalogue
-from benchmarks.runner.accuracy import (MARGIN_S, camera_counts, estimate_offset, grid_window, step_accuracy,
-                                        trial_metrics)
+from benchmarks.runner.event_accuracy import CameraTrial, step_f1, trial_event_metrics
 from fake_cameras.footage import generate_clip
 from fake_cameras.groundtruth import load_ground_truth
 from common.profiles import CameraProfile
 from fake_cameras.scene import SceneSpec
 
 FPS = 10.0
-SAMPLE_FPS = 2.0
-STEP = int(FPS / SAMPLE_FPS)
-OFFSET = 1_700_000_000.0          # wall clock of the reader's stream time 0
+STEP = 5                       # 2 fps sampling
 CAM = "atcs-0001"
+RULES = [LineCountRule(type="line_count")]
 
 
 @pytest.fixture(scope="module")
@@ -34,107 +35,72 @@ def gt(tmp_path_factory):
     return g
 
 
-def events_from(gt, loops, drop=(), offset=OFFSET) -> list[Event]:
-    """One line_count event per ground-truth crossing and loop, seen at the next analysed frame."""
+def events_from(gt, loops, drop=(), camera=CAM) -> list[Event]:
+    """One line_count event per ground-truth crossing and loop, decided at the next analysed frame."""
+    sign = {v: k for k, v in line_direction_names(gt.geometry["counting_line"]).items()}
     out = []
     for loop in loops:
         for i, c in enumerate(gt.events.line_crossings):
             if (loop, i) in drop:
                 continue
-            n = math.ceil((loop * gt.frames + c.frame) / STEP) * STEP      # first sampled frame >= crossing
+            n = math.ceil((loop * gt.frames + c.frame) / STEP) * STEP
             cl, k = divmod(n, gt.frames)
-            out.append(Event(key=f"{loop}-{i}", camera_id=CAM, type="line_count", t_frame=offset + n / FPS,
-                             payload={"cls": c.cls, "direction": "+", "t_clip": round(k / FPS, 3), "loop": cl}))
+            out.append(Event(key=f"{camera}-{loop}-{i}", camera_id=camera, type="line_count", t_frame=0.0,
+                             payload={"cls": c.cls, "direction": sign[c.direction], "loop": cl, "clip_frame": k}))
     return out
 
 
-def truth_in(gt, t0, t1):
-    """Crossings (loop, index) whose stream frame lies in the trial's compared window."""
-    gi, gj = grid_window(t0 - OFFSET + MARGIN_S, t1 - OFFSET - MARGIN_S, FPS, STEP)
+def crossings_in(gt, a_frame: int, b_frame: int) -> list[tuple[int, int]]:
     return [(loop, i) for loop in range(4) for i, c in enumerate(gt.events.line_crossings)
-            if gi < loop * gt.frames + c.frame <= gj]
+            if a_frame < loop * gt.frames + c.frame <= b_frame]
 
 
-def test_exact_events_give_accuracy_one(gt):
+def test_a_stack_that_misses_nothing_scores_one_and_trials_tile_the_stream(gt):
     evs = events_from(gt, range(3))
-    assert estimate_offset(evs, gt.frames, FPS) == pytest.approx(OFFSET)
-    t0, t1 = OFFSET + 1.3, OFFSET + 10.7
-    c = camera_counts(CAM, evs, gt, t0, t1, sample_fps=SAMPLE_FPS)
-    n = len(truth_in(gt, t0, t1))
-    assert n >= 3 and sum(c.truth.values()) == n
-    assert c.counted == c.truth
-    m = trial_metrics([c])
-    assert m["count_accuracy"] == 1.0 and m["count_truth"] == m["count_counted"] == n
-    assert m["count_abs_error"] == 0
+    # three consecutive trials, placed by the stream frame the camera's stats reported
+    marks = [None, 60, 2 * gt.frames + 10, 2 * gt.frames + 90]
+    found = 0
+    for before, after in zip(marks, marks[1:]):
+        m = trial_event_metrics([CameraTrial(CAM, gt, RULES, before, after)], evs, trial_s=10.0)
+        assert m["event_f1"] == 1.0 and m["event_cameras_silent"] == 0, m
+        found += m["event_tp.line_count"]
+    assert found == len(crossings_in(gt, -1, marks[-1])), "every crossing scored once across the trials"
 
 
-def test_dropped_events_lower_accuracy_by_the_expected_share(gt):
-    t0, t1 = OFFSET + 1.3, OFFSET + 10.7
-    inside = truth_in(gt, t0, t1)
+def test_dropped_events_lower_recall_by_the_expected_share_and_a_false_one_does_not_cancel(gt):
+    inside = crossings_in(gt, 0, 2 * gt.frames)
     dropped = set(inside[:2])
-    c = camera_counts(CAM, events_from(gt, range(3), drop=dropped), gt, t0, t1, sample_fps=SAMPLE_FPS)
-    m = trial_metrics([c])
+    m = trial_event_metrics([CameraTrial(CAM, gt, RULES, 0, 2 * gt.frames)],
+                            events_from(gt, range(3), drop=dropped), trial_s=32.0)
     n = len(inside)
-    assert m["count_truth"] == n and m["count_counted"] == n - 2
-    assert m["count_accuracy"] == pytest.approx(1 - 2 / n, abs=1e-4)
-    per = {k.split(".", 1)[1]: v for k, v in m.items() if k.startswith("count_abs_error.")}
-    assert sum(per.values()) == 2
-    # a false count of another class adds to the error, it does not cancel a miss
-    missed = {gt.events.line_crossings[i].cls for _, i in dropped}
-    other = next(c for c in ("bus", "truck", "car", "motorcycle") if c not in missed)
-    extra = Event(key="x", camera_id=CAM, type="line_count", t_frame=t0 + 4,
-                  payload={"cls": other, "direction": "+", "t_clip": round(t0 + 4 - OFFSET, 1), "loop": 0})
-    c2 = camera_counts(CAM, events_from(gt, range(3), drop=dropped) + [extra], gt, t0, t1,
-                       sample_fps=SAMPLE_FPS, offset_s=OFFSET)
-    assert trial_metrics([c2])["count_abs_error"] == 3
+    assert m["event_fn.line_count"] == 2 and m["event_tp.line_count"] == n - 2
+    assert m["event_recall"] == pytest.approx((n - 2) / n, abs=1e-4) and m["event_precision"] == 1.0
+    c = gt.events.line_crossings[dropped.pop()[1]]
+    other = next(k for k in ("bus", "truck", "car", "motorcycle") if k != c.cls)
+    wrong = Event(key="x", camera_id=CAM, type="line_count", t_frame=0.0,
+                  payload={"cls": other, "direction": "+", "loop": 0, "clip_frame": c.frame})
+    m2 = trial_event_metrics([CameraTrial(CAM, gt, RULES, 0, 2 * gt.frames)],
+                             events_from(gt, range(3), drop=set(inside[:2])) + [wrong], trial_s=32.0)
+    assert m2["event_fp.line_count"] == 1 and m2["event_fn.line_count"] == 2
 
 
-def test_window_wrapping_past_the_clip_end_takes_the_next_loop(gt):
-    d = gt.frames / FPS
-    t0, t1 = OFFSET + d - 4.0, OFFSET + d + 5.0          # the end of loop 0 and the start of loop 1
-    inside = truth_in(gt, t0, t1)
-    assert {loop for loop, _ in inside} == {0, 1}
-    evs = events_from(gt, range(3))
-    c = camera_counts(CAM, evs, gt, t0, t1, sample_fps=SAMPLE_FPS)
-    assert sum(c.truth.values()) == len(inside) and c.counted == c.truth
-    # the second loop of the same clip: the same truth again, each loop's events only
-    c1 = camera_counts(CAM, evs, gt, t0 + d, t1 + d, sample_fps=SAMPLE_FPS)
-    assert c1.truth == c.truth and c1.counted == c.counted
-    lost = camera_counts(CAM, events_from(gt, range(3), drop={p for p in inside if p[0] == 1}), gt, t0, t1,
-                         sample_fps=SAMPLE_FPS)
-    assert sum(lost.counted.values()) == len([p for p in inside if p[0] == 0])
+def test_a_silent_camera_is_all_misses_and_lowers_recall(gt):
+    evs = events_from(gt, range(3)) + events_from(gt, range(3), camera="atcs-0002")
+    both = [CameraTrial(CAM, gt, RULES, 0, gt.frames), CameraTrial("atcs-0002", gt, RULES, 0, gt.frames)]
+    full = trial_event_metrics(both, evs, trial_s=16.0)
+    # the second camera analysed nothing in the trial: its stream frame did not move
+    silent = trial_event_metrics([both[0], CameraTrial("atcs-0002", gt, RULES, 0, 0)], evs, trial_s=16.0)
+    assert full["event_recall"] == 1.0 and silent["event_cameras_silent"] == 1 and silent["event_cameras"] == 2
+    assert silent["event_recall"] <= 0.6 and silent["event_precision"] == 1.0
+    never = trial_event_metrics([CameraTrial(CAM, gt, RULES, None, None)], evs, trial_s=16.0)
+    assert never["event_recall"] == 0.0 and never["event_fn.line_count"] == len(crossings_in(gt, -1, gt.frames - 1))
 
 
-def test_window_end_follows_the_analytics_lag(gt):
-    t0, t1 = OFFSET + 1.3, OFFSET + 10.7
-    full = camera_counts(CAM, events_from(gt, range(3)), gt, t0, t1, sample_fps=SAMPLE_FPS)
-    assert full.window[0] == 2.0
-    # a trial with 3 s of analytics lag stops comparing 3 s before its end (events not stored yet)
-    lag = camera_counts(CAM, events_from(gt, range(3)), gt, t0, t1, sample_fps=SAMPLE_FPS, end_margin_s=3.0)
-    assert lag.window == (full.window[0], 7.5) and lag.counted == lag.truth
-
-
-def test_unplaceable_camera_and_parking_dwell(gt):
-    assert camera_counts(CAM, [], gt, OFFSET, OFFSET + 5) is None
-    assert trial_metrics([], unplaced=1) == {"count_cameras": 0, "count_cameras_unplaced": 1}
-    # no event yet: placed by the reader's statistics instead, and every crossing there is a miss
-    t0, t1 = OFFSET + 1.3, OFFSET + 10.7
-    none = camera_counts(CAM, [], gt, t0, t1, fallback_offset_s=OFFSET, sample_fps=SAMPLE_FPS)
-    m = trial_metrics([none])
-    assert m["count_truth"] == len(truth_in(gt, t0, t1)) and m["count_counted"] == 0 and m["count_accuracy"] == 0.0
-    d = gt.events.parking[0]
-    park = Event(key="p", camera_id=CAM, type="illegal_parking_end", t_frame=OFFSET + d.end_t,
-                 payload={"cls": d.cls, "dwell_s": round(d.duration_s - 0.4, 3), "start_clip_s": d.start_t + 0.4,
-                          "end_clip_s": d.end_t, "loop": 0})
-    c = camera_counts(CAM, events_from(gt, [0]) + [park], gt, OFFSET + d.start_t, OFFSET + d.end_t + 0.5,
-                      sample_fps=SAMPLE_FPS)
-    assert trial_metrics([c])["parking_dwell_error_s"] == pytest.approx(0.4, abs=1e-3)
-    # the alert sent when the dwell reaches the rule's minimum holds the dwell so far: not compared
-    alert = Event(key="a", camera_id=CAM, type="illegal_parking", t_frame=OFFSET + d.start_t + 3,
-                  payload={**park.payload, "dwell_s": 2.0})
-    c = camera_counts(CAM, events_from(gt, [0]) + [alert], gt, OFFSET + d.start_t, OFFSET + d.end_t + 0.5,
-                      sample_fps=SAMPLE_FPS)
-    assert "parking_dwell_error_s" not in trial_metrics([c])
+def test_a_restarted_stream_is_scored_from_the_clips_start(gt):
+    c = CameraTrial(CAM, gt, RULES, 2 * gt.frames + 50, 40)       # the stream began again at frame 0
+    assert c.span(10.0) == (0.0, 4.1, False)
+    m = trial_event_metrics([c], events_from(gt, [0]), trial_s=10.0)
+    assert m["event_tp.line_count"] == len(crossings_in(gt, -1, 40)) and m.get("event_fn.line_count", 0) == 0
 
 
 def _run(points):
@@ -145,11 +111,24 @@ def _run(points):
     return {"axis": "cameras", "steps": steps, "knee": {"value": points[-1][0]}}
 
 
-def test_accuracy_figure_in_both_languages():
-    data = _run([(2, [{"count_truth": 4, "count_abs_error": 0, "count_accuracy": 1.0}]),
-                 (4, [{"count_truth": 6, "count_abs_error": 3, "count_accuracy": 0.5},
-                      {"count_truth": 2, "count_abs_error": 1, "count_accuracy": 0.5}])])
-    assert step_accuracy([t["metrics"] for t in data["steps"][1]["trials"]]) == pytest.approx(1 - 4 / 8)
+def test_f1_per_rule_against_load_in_both_languages():
+    data = _run([(2, [{"event_tp.line_count": 4, "event_fp.line_count": 0, "event_fn.line_count": 0,
+                       "event_tp.zone_people": 2, "event_f1": 1.0}]),
+                 (4, [{"event_tp.line_count": 3, "event_fp.line_count": 1, "event_fn.line_count": 2, "event_f1": 0.6},
+                      {"event_tp.line_count": 1, "event_fp.line_count": 0, "event_fn.line_count": 1, "event_f1": 0.7}])])
+    assert step_f1([t["metrics"] for t in data["steps"][1]["trials"]], "line_count") == pytest.approx(2 * 4 / (2 * 4 + 1 + 3))
     for lang in ("en", "id"):
         assert plots.accuracy_plot(data, Catalogue(lang))
-    assert plots.accuracy_plot(_run([(2, [{"count_truth": 0, "count_abs_error": 0}])]), Catalogue("en")) is None
+    assert Catalogue("id")("acc_step", rule="line_count") != Catalogue("en")("acc_step", rule="line_count")
+    assert plots.accuracy_plot(_run([(2, [{"event_cameras": 1}])]), Catalogue("en")) is None
+
+
+def test_an_event_decided_just_after_a_trials_edge_is_not_false_in_the_next_trial(gt):
+    """Trials tile the stream at the analysed position; an event decided a frame after a crossing that
+    lies on the previous trial's side is neither found nor false in the next trial."""
+    c = gt.events.line_crossings[0]
+    late = [e for e in events_from(gt, [0]) if e.payload["clip_frame"] > c.frame][:1]
+    assert late, "the first crossing is decided at a later analysed frame"
+    k = late[0].payload["clip_frame"]
+    m = trial_event_metrics([CameraTrial(CAM, gt, RULES, k - 1, k + 5)], late, trial_s=1.0)
+    assert m.get("event_fp.line_count", 0) == 0 and m.get("event_tp.line_count", 0) == 0
