@@ -33,6 +33,8 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
+from gst_nvr import NvrSites  # noqa: E402  (this file's directory: NVR sites, vendor paths, digest auth)
+
 log = logging.getLogger("gst_rtsp_server")
 STATES = ("online", "offline", "freeze", "spike")
 
@@ -189,6 +191,7 @@ class Server:
                 self.mounts.add_factory("/" + cam.id, cam.make_factory(self.transports))
         self.server.connect("client-connected", self._on_client)
         self.clients: dict[int, tuple] = {}
+        self.nvr = NvrSites(self.cameras, cfg.get("sites", []))
 
     # --- readers, tracked from the RTSP client signals ---
     def _on_client(self, _server, client) -> None:
@@ -251,6 +254,7 @@ class Server:
     def attach(self) -> None:
         if self.server.attach(None) == 0:
             raise OSError(f"cannot listen on {self.cfg['host']}:{self.cfg['rtsp_port']} (port in use?)")
+        self.nvr.attach()
         GLib.timeout_add_seconds(2, self._cleanup)
 
     def _cleanup(self) -> bool:
@@ -285,6 +289,8 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
             url = urlsplit(self.path)
             if url.path == "/v1/process":
                 return self._json(200, process_stats())
+            if url.path == "/v1/sites":
+                return self._json(200, {"items": server.nvr.status()})
             if url.path != "/v3/paths/list":
                 return self._json(404, {"error": "not found"})
             q = parse_qs(url.query)
@@ -301,6 +307,13 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
 
         def do_POST(self) -> None:
             parts = urlsplit(self.path).path.strip("/").split("/")
+            if len(parts) == 3 and parts[:2] == ["v1", "site"] and parts[2] in server.nvr.sites:
+                try:
+                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                    server.nvr.set_state(parts[2], body["state"], float(body.get("factor", 0.0)))
+                except (ValueError, KeyError, TypeError) as e:
+                    return self._json(400, {"error": f'expected {{"state": ..., "factor": ...}}: {e}'})
+                return self._json(200, {"site": parts[2], "state": body["state"]})
             if len(parts) != 3 or parts[:2] != ["v1", "impair"] or parts[2] not in server.cameras:
                 return self._json(404, {"error": f"no such camera path {self.path}"})
             try:

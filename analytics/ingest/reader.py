@@ -124,7 +124,7 @@ class CameraReader(threading.Thread):
         import av
         rc = self.reconnect
         options = {"rtsp_transport": "tcp", "timeout": str(int(rc.open_timeout_s * 1e6))}
-        container = av.open(self.cam.url, options=options, timeout=(rc.open_timeout_s, rc.open_timeout_s))
+        container = av.open(self.cam.open_url(), options=options, timeout=(rc.open_timeout_s, rc.open_timeout_s))
         got = False
         try:
             stream = container.streams.video[0]
