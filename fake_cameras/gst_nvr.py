@@ -88,6 +88,8 @@ class Site:
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address(spec["host"])
         self.server.set_service(str(spec["port"]))
+        # each client in its own thread, as in the main server: the main loop only accepts
+        self.server.get_thread_pool().set_max_threads(max(4, 2 * len(spec["mounts"])))
         self.mounts = QueryMountPoints()
         self.server.set_mount_points(self.mounts)
         self.server.set_auth(self._auth(spec["username"], spec["password"]))

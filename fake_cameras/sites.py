@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from common.config import StrictModel
 from common.profiles import get_profile
@@ -86,14 +86,15 @@ class SitesConfig(StrictModel):
         get_profile(v)
         return v
 
-    @model_validator(mode="after")
-    def _uplinks(self) -> "SitesConfig":
-        names = [u.name for u in self.uplinks]
+    @field_validator("uplinks")
+    @classmethod
+    def _uplinks(cls, v: list[UplinkClass]) -> list[UplinkClass]:
+        names = [u.name for u in v]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"uplinks: names must be unique; repeated: {', '.join(dupes)}")
-        _sums_to_one([u.share for u in self.uplinks], "uplinks[*].share")
-        return self
+            raise ValueError(f"names must be unique; repeated: {', '.join(dupes)}")
+        _sums_to_one([u.share for u in v], "the shares")
+        return v
 
 
 def _sums_to_one(values, what: str) -> None:
@@ -130,16 +131,14 @@ def stream_path(vendor: str, channel: int, sub: bool) -> str:
 
 
 def _by_share(n: int, shares: list[tuple[object, float]]) -> list[object]:
-    """``n`` items assigned by share, interleaved (item i takes the class whose cumulative share first
-    exceeds (i + 0.5) / n), so every prefix of the sites keeps the shares as closely as it can."""
+    """``n`` items assigned by share, interleaved: each next item goes to the class furthest below its
+    share so far, so every prefix of the sites keeps the shares as closely as whole sites allow."""
+    counts = [0] * len(shares)
     out = []
     for i in range(n):
-        x, acc = (i + 0.5) / n, 0.0
-        for item, share in shares:
-            acc += share
-            if x < acc:
-                break
-        out.append(item)
+        k = max(range(len(shares)), key=lambda j: (shares[j][1] * (i + 1) - counts[j], -j))
+        counts[k] += 1
+        out.append(shares[k][0])
     return out
 
 
