@@ -1,5 +1,8 @@
 """Shared pieces of the NVR-site tests: a fleet dict with sites, a concurrent RTSP reader that counts
-what arrives (demux only: bytes and frames), and the skip when network namespaces cannot be made."""
+what arrives (demux only: bytes and frames), and the skip when network namespaces cannot be made.
+
+The reader counts only a window after each stream's first ``skip_s`` (``fake_cameras.reader`` counts from
+the open): over a shaped link the first seconds hold the burst FFmpeg buffered while probing."""
 from __future__ import annotations
 
 import threading
