@@ -11,7 +11,8 @@ pipeline. A small HTTP server answers ``GET /v3/paths/list`` in MediaMTX's contr
 ``POST /v1/impair/<camera>`` with ``{"state": "online"|"offline"|"freeze"|"spike", "factor": F}``;
 ``GET /v1/process`` gives the server's own CPU seconds and resident memory.
 
-This file imports nothing of the project (it runs outside the venv).
+This file imports nothing of the project (it runs outside the venv) but its sibling ``gst_nvr.py``
+(NVR sites: vendor paths, digest auth, site faults; the config's ``sites``, ``/v1/sites``, ``/v1/site/<id>``).
 """
 from __future__ import annotations
 
@@ -32,8 +33,7 @@ gi.require_version("GstApp", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
-
-from gst_nvr import NvrSites  # noqa: E402  (this file's directory: NVR sites, vendor paths, digest auth)
+from gst_nvr import NvrSites  # noqa: E402
 
 log = logging.getLogger("gst_rtsp_server")
 STATES = ("online", "offline", "freeze", "spike")

@@ -74,7 +74,7 @@ class Schedule:
         return cls(windows)
 
     @classmethod
-    def for_sites(cls, config: FleetConfig, sites: set[str]) -> "Schedule":
+    def for_sites(cls, config: FleetConfig, sites: set[str]) -> Schedule:
         """The site impairments on ``sites``: ids are site ids, states reboot | stall | loss | saturate
         (the factor is the loss share of a loss burst, the bitrate multiplier of a saturation)."""
         return cls([Window(imp.kind, frozenset({imp.target}), imp.at_s, imp.duration_s,

@@ -3,7 +3,6 @@ their own namespaces behind shaped uplinks, site faults, and nothing left behind
 from __future__ import annotations
 
 import json
-import os
 import stat
 import threading
 import time
@@ -18,7 +17,12 @@ from fake_cameras.config import FleetConfig
 from fake_cameras.fleet import Fleet
 from fake_cameras.netns import SiteUplinks, leftovers
 from tests.fake_cameras.fleet_helpers import CACHE
-from tests.fake_cameras.nvr_helpers import needs_netns, open_stream, read_streams, sites_fleet
+from tests.fake_cameras.nvr_helpers import (
+    needs_netns,
+    open_stream,
+    read_streams,
+    sites_fleet,
+)
 
 pytestmark = needs_netns
 WIDE = {"name": "wide", "up_mbit": 100, "share": 0.5}
@@ -148,11 +152,10 @@ def test_every_namespace_veth_and_qdisc_is_removed_even_when_starting_fails(tmp_
 def test_every_namespace_is_removed_when_the_run_fails_while_serving(tmp_path):
     fleet = Fleet(FleetConfig.model_validate(sites_fleet(8, [WIDE | {"share": 1.0}])), cache_dir=CACHE,
                   state_dir=tmp_path / "state")
-    with pytest.raises(ZeroDivisionError):
-        with fleet:
-            fleet.start(timeout=60)
-            prefix, pid = fleet.sites.links.prefix, fleet.backend.pid
-            assert len(leftovers(prefix)) == 2 + 2 * 2        # two namespaces, two veth pairs
-            1 / 0
+    with pytest.raises(ZeroDivisionError), fleet:
+        fleet.start(timeout=60)
+        prefix, pid = fleet.sites.links.prefix, fleet.backend.pid
+        assert len(leftovers(prefix)) == 2 + 2 * 2        # two namespaces, two veth pairs
+        raise ZeroDivisionError("the run fails while the sites serve")
     assert leftovers(prefix) == []
-    assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"

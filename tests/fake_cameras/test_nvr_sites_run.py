@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.fake_cameras.nvr_helpers import needs_netns
 from fake_cameras.netns import leftovers
+from tests.fake_cameras.nvr_helpers import needs_netns
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "scenarios" / "nvr-sites.yaml"
@@ -40,7 +40,7 @@ def test_twenty_nvr_sites_under_two_uplink_classes_run_end_to_end(tmp_path):
     before = set(leftovers("tb17"))
     r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "run", str(small(tmp_path)), "--out", str(tmp_path),
                         "--run-id", "nvr", "--free-ports", "--step-seconds", "4", "--warmup-seconds", "3",
-                        "--no-city-scale"], cwd=REPO, capture_output=True, text=True, timeout=300)
+                        "--no-city-scale"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert set(leftovers("tb17")) <= before, "the run's namespaces and veths are gone"
     data = json.loads((tmp_path / "nvr" / "results.json").read_text())
@@ -59,7 +59,7 @@ def test_twenty_nvr_sites_under_two_uplink_classes_run_end_to_end(tmp_path):
     assert binding["site"] in narrow and binding["saturated_sites"] >= 5
     assert data["knee"] is not None, "the narrow uplinks starve their cameras: the first step fails"
     r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "report", str(tmp_path / "nvr")], cwd=REPO,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     report = next((tmp_path / "nvr").glob("report*.html")).read_text()
     assert f"the uplink of NVR site {binding['site']} (residential-2, 0.15 Mbit/s up)" in report
