@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-BINDING_UTIL = 0.9        # a shaped link this full is the bottleneck (tbf holds it at its rate)
+BINDING_UTIL = 0.85       # a shaped link this full over a trial is the bottleneck: tbf holds it at its rate,
+                          # and TCP's sawtooth under a tbf queue keeps a full link's average a little below
 
 
 def _readers(item: dict) -> int:
