@@ -2,7 +2,12 @@
 as binding, and which one the report names at the knee."""
 from __future__ import annotations
 
-from benchmarks.runner.site_health import BINDING_UTIL, binding_uplink, knee_binding_uplink, site_health
+from benchmarks.runner.site_health import (
+    BINDING_UTIL,
+    binding_uplink,
+    knee_binding_uplink,
+    site_health,
+)
 from fake_cameras.config import FleetConfig
 from fake_cameras.nvr_sites import SiteServing
 
