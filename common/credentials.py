@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,3 +35,12 @@ def with_credentials(url: str, username: str, password: str) -> str:
     """``rtsp://user:pass@host...`` (percent-encoded) from an ``rtsp://host...`` URL."""
     scheme, rest = url.split("://", 1)
     return f"{scheme}://{quote(username, safe='')}:{quote(password, safe='')}@{rest}"
+
+
+_USERINFO = re.compile(r"(\w+://[^/\s:@'\"]+):[^@\s'\"]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` in it replaced by ``***``
+    (error messages of FFmpeg name the URL they opened)."""
+    return _USERINFO.sub(r"\1:***@", text)
