@@ -108,27 +108,31 @@ def test_a_rate_limited_uplink_carries_at_most_its_rate_and_its_cameras_degrade_
     assert sum(frames[f"rt-{i:04d}"] > 0 for i in range(1, 5)) >= 2, frames
 
 
-def test_site_reboot_link_stall_and_loss_burst(fleet_of):
-    fleet = fleet_of(sites_fleet(12, [WIDE | {"share": 1.0}], profile="test-240p10", impairments=[
+def test_site_reboot_link_stall_loss_burst_and_saturation(fleet_of):
+    fleet = fleet_of(sites_fleet(16, [WIDE | {"share": 1.0}], profile="test-240p10", impairments=[
         {"kind": "site_reboot", "target": "site-001", "at_s": 1.0, "duration_s": 4},
         {"kind": "link_stall", "target": "site-002", "at_s": 1.0, "duration_s": 4},
-        {"kind": "loss_burst", "target": "site-003", "at_s": 0.0, "duration_s": 4, "loss": 0.3}]))
+        {"kind": "loss_burst", "target": "site-003", "at_s": 0.0, "duration_s": 4, "loss": 0.3},
+        {"kind": "uplink_saturation", "target": "site-004", "at_s": 0.0, "duration_s": 4, "factor": 5}]))
     t0 = fleet.sites.scheduler.t0
     stack = {c.id: c for c in from_manifest(fleet.manifest())}
     urls = {"reboot": stack["rt-0002"].open_url(), "stall": stack["rt-0006"].open_url(),
-            "loss": stack["rt-0010"].open_url()}
+            "loss": stack["rt-0010"].open_url(), "saturate": stack["rt-0014"].open_url()}
     time.sleep(max(0.0, t0 + 1.5 - time.monotonic()))
     status = {s["id"]: s for s in fleet.backend.site_status()}
     assert status["site-001"]["state"] == "reboot" and status["site-003"]["state"] == "loss"
     veth = fleet.sites.uplinks["site-002"].veth
     assert Path(f"/sys/class/net/{veth}/operstate").read_text().strip() == "down"
-    during = read_streams(urls, seconds=0.5, skip_s=0.2, open_timeout=1.5)
+    during = read_streams(urls, seconds=1.0, skip_s=0.2, open_timeout=1.5)
     assert during["reboot"]["error"] is not None and during["stall"]["frames"] == 0, during
     assert {s["id"]: s for s in fleet.backend.site_status()}["site-003"]["rtp_dropped"] > 0
     time.sleep(max(0.0, t0 + 5.3 - time.monotonic()))
     after = read_streams(urls, seconds=1.0, skip_s=0.5)
     assert all(r["error"] is None and r["frames"] >= 5 for r in after.values()), after
-    assert [s["state"] for s in fleet.backend.site_status()] == ["online"] * 3
+    assert [s["state"] for s in fleet.backend.site_status()] == ["online"] * 4
+    # the saturating site sent its cameras' video at five times the bitrate, and then at the normal one
+    assert during["saturate"]["bytes"] / during["saturate"]["frames"] > 3 * after["saturate"]["bytes"] / \
+        after["saturate"]["frames"]
 
 
 def test_every_namespace_veth_and_qdisc_is_removed_even_when_starting_fails(tmp_path, monkeypatch):
