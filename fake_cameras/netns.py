@@ -54,7 +54,8 @@ def _run(*args: str) -> None:
         raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
 
 
-def _used_subnets() -> set[ipaddress.IPv4Network]:
+def used_subnets() -> set[ipaddress.IPv4Network]:
+    """Every IPv4 subnet configured on this host's interfaces (a new /30 must overlap none)."""
     out = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, check=False).stdout
     nets = set()
     for line in out.splitlines():
@@ -89,7 +90,7 @@ class SiteUplinks:
 
     def _free_subnet(self) -> ipaddress.IPv4Network:
         if self._used is None:
-            self._used = _used_subnets()
+            self._used = used_subnets()
         for _ in range(500):
             net = ipaddress.ip_network((int(BASE.network_address) + 4 * secrets.randbelow(2 ** 14), 30))
             if not any(net.overlaps(u) for u in self._used):
