@@ -2,7 +2,8 @@
 
 Each trial, for every site with cameras online in the step: how many of its cameras are ready and read,
 its fault state, and, for a site in its own namespace, what its uplink carried (bytes counted on this
-host's end of the site's veth) against its shaped rate. A site whose uplink ran at ``BINDING_UTIL`` of
+host's end of the site's veth) against its shaped rate (``sites``, from the fleet); and the worst decoded
+and analysed frame rates of its cameras in the stack (``sites_stack``). A site whose uplink ran at ``BINDING_UTIL`` of
 its rate or more while its cameras were being read is an uplink that binds: the report names it.
 """
 from __future__ import annotations
@@ -41,6 +42,18 @@ def site_health(sites, status: dict[str, dict], online: list[str], bytes0: dict[
             rec["utilisation"] = round(mbps / site.uplink.up_mbit, 3)
         out[site.id] = rec
     return out
+
+
+def stack_site_health(per_cam: dict[str, tuple[float, float]], site_of: dict[str, str]
+                      ) -> dict[str, dict[str, Any]]:
+    """Per site, the worst of its cameras as the stack saw them: frames decoded and analysed per second
+    (``per_cam``: camera -> (decoded fps, analysed fps), for the step's online cameras)."""
+    by_site: dict[str, list[tuple[float, float]]] = {}
+    for cid, v in per_cam.items():
+        if cid in site_of:
+            by_site.setdefault(site_of[cid], []).append(v)
+    return {sid: {"cameras": len(v), "decoded_fps_min": round(min(d for d, _ in v), 3),
+                  "analysed_fps_min": round(min(a for _, a in v), 3)} for sid, v in sorted(by_site.items())}
 
 
 def binding_uplink(health: dict[str, dict[str, Any]]) -> dict[str, Any] | None:

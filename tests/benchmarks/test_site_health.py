@@ -7,6 +7,7 @@ from benchmarks.runner.site_health import (
     binding_uplink,
     knee_binding_uplink,
     site_health,
+    stack_site_health,
 )
 from fake_cameras.config import FleetConfig
 from fake_cameras.nvr_sites import SiteServing
@@ -52,3 +53,11 @@ def test_the_knee_names_the_uplink_that_bound_in_most_trials():
     step = {"trials": [{"metrics": {"site_uplink_binding": b}} for b in (b1, None, None)]}
     assert knee_binding_uplink(step) is None
     assert knee_binding_uplink({"trials": [{"metrics": {}}]}) is None
+
+
+def test_the_stack_side_of_a_site_is_its_worst_camera():
+    per_cam = {"rt-0001": (10.0, 1.0), "rt-0002": (4.5, 0.5), "rt-0005": (9.8, 1.0), "rt-0009": (1.0, 0.1)}
+    site_of = {"rt-0001": "site-001", "rt-0002": "site-001", "rt-0005": "site-002"}
+    assert stack_site_health(per_cam, site_of) == {
+        "site-001": {"cameras": 2, "decoded_fps_min": 4.5, "analysed_fps_min": 0.5},
+        "site-002": {"cameras": 1, "decoded_fps_min": 9.8, "analysed_fps_min": 1.0}}

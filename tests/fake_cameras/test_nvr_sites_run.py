@@ -56,6 +56,12 @@ def test_twenty_nvr_sites_under_two_uplink_classes_run_end_to_end(tmp_path):
     util = sorted(s["utilisation"] for s in narrow.values())
     assert util[-1] <= 1.1 and util[len(util) // 2] >= 0.8, util
     assert all(s["utilisation"] < 0.05 for s in wide.values()), [s["utilisation"] for s in wide.values()]
+    # ... and the stack sees it per site: cameras behind a full narrow link decode fewer frames
+    seen = trial["sites_stack"]
+    assert set(seen) == set(sites) and all(s["cameras"] == 1 for s in seen.values())
+    decoded = {cls: sorted(seen[k]["decoded_fps_min"] for k in group) for cls, group in (("narrow", narrow),
+                                                                                        ("wide", wide))}
+    assert decoded["narrow"][5] < 0.85 * decoded["wide"][5], decoded
     binding = trial["site_uplink_binding"]
     assert binding["site"] in narrow and binding["saturated_sites"] >= 3
     assert data["knee"] is not None, "the narrow uplinks starve their cameras: the first step fails"
