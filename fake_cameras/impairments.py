@@ -3,6 +3,8 @@
 ``Schedule`` is pure (what state is a camera in at time t, when is the next change); ``Scheduler``
 is a small thread that sleeps until each change and tells the backend. Overlapping windows combine
 by severity: offline (or a storm) beats freeze, which beats a spike.
+NVR-site faults (uplink saturation, link stall, loss burst, site reboot) are windows over site ids,
+built by ``Schedule.for_sites`` and applied by ``fake_cameras.nvr_sites.SiteServing``.
 """
 from __future__ import annotations
 
