@@ -75,13 +75,15 @@ def drop_content_base(_client, _session, message) -> None:
 
 
 class Site:
+    """One NVR: its own RTSP server, mount points, digest auth, readers and fault state."""
+
     def __init__(self, spec: dict, cameras: dict):
         self.id = spec["id"]
         self.spec = spec
         self.cameras = cameras
         self.state = "online"
         self.loss = 0.0
-        self.rng = random.Random(hash(self.id))
+        self.rng = random.Random(self.id)      # which packets a loss burst drops: the same every run
         self.dropped = 0
         self.clients: dict[int, tuple] = {}
         self.lock = threading.Lock()
