@@ -38,6 +38,10 @@ class ManifestCamera:
     ground_truth: str | None = None     # the clip's ground-truth JSON (generated footage, labelled recordings)
     clip_frames: int | None = None      # frames of one loop of the clip (None: not known)
     online: bool = True                 # False: the fleet declares it offline (still served as declared)
+    site: str | None = None             # the NVR site serving it (its URL is a vendor path of that site)
+    sub_url: str | None = None          # the channel's sub stream
+    credentials: str | None = None      # a 0600 JSON file {"username", "password"} for RTSP digest auth;
+                                        # URLs never carry the password
 
     @property
     def fps(self) -> float:

@@ -16,13 +16,17 @@ from common.config import StrictModel
 from common.netguard import check_host
 from common.profiles import CameraProfile, get_profile
 from fake_cameras.scene.spec import SceneSpec
+from fake_cameras.sites import SitesConfig, plan_sites
 
 GROUPS = ("ATCS", "CCTV RT", "Pasar", "Kota Lama", "Simpang Lima", "Pompa Air", "Layanan Publik", "Private")
 Group = Literal["ATCS", "CCTV RT", "Pasar", "Kota Lama", "Simpang Lima", "Pompa Air", "Layanan Publik", "Private"]
 # A profile is a name or an inline mapping; the tag keeps error paths short (profile.inline.fps).
 ProfileRef = Annotated[Union[Annotated[str, Tag("name")], Annotated[CameraProfile, Tag("inline")]],
                        Discriminator(lambda v: "name" if isinstance(v, str) else "inline")]
-ImpairmentKind = Literal["offline", "reconnect_storm", "freeze", "bitrate_spike"]
+ImpairmentKind = Literal["offline", "reconnect_storm", "freeze", "bitrate_spike",
+                         "uplink_saturation", "link_stall", "loss_burst", "site_reboot"]
+# kinds that act on an NVR site (its uplink, its RTP path, the NVR itself); their target is a site id
+SITE_KINDS = ("uplink_saturation", "link_stall", "loss_burst", "site_reboot")
 MAX_CAMERAS = 100_000        # cameras of one fleet, all classes together
 # recorded footage must be a video file by its name too (its content is probed when it is normalised)
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".ts", ".m4v", ".webm", ".avi", ".flv", ".h264", ".h265", ".hevc", ".mpg",
@@ -82,11 +86,14 @@ class CameraClass(StrictModel):
 class Impairment(StrictModel):
     """A fault applied on schedule. ``target`` is a camera id, a class name or a location group."""
 
-    kind: ImpairmentKind = Field(..., description="offline | reconnect_storm | freeze | bitrate_spike")
-    target: str = Field(..., min_length=1, description="camera id, class name or group (e.g. 'ATCS')")
+    kind: ImpairmentKind = Field(..., description="offline | reconnect_storm | freeze | bitrate_spike; on an NVR "
+                                                  "site: uplink_saturation | link_stall | loss_burst | site_reboot")
+    target: str = Field(..., min_length=1, description="camera id, class name or group (e.g. 'ATCS'); "
+                                                       "a site id (site-001) for the site kinds")
     at_s: float = Field(..., ge=0, description="seconds after the fleet is up")
     duration_s: float = Field(..., gt=0, le=86_400, description="how long it lasts")
-    factor: float = Field(4.0, gt=1.0, le=50.0, description="bitrate_spike: bitrate multiplier")
+    factor: float = Field(4.0, gt=1.0, le=50.0, description="bitrate_spike, uplink_saturation: bitrate multiplier")
+    loss: float = Field(0.05, gt=0, le=1.0, description="loss_burst: share of the site's RTP packets dropped")
     repeat_every_s: float | None = Field(None, gt=0, description="repeat the window with this period")
 
     @model_validator(mode="after")
@@ -125,6 +132,8 @@ class FleetConfig(StrictModel):
     classes: list[CameraClass] = Field(default_factory=list, max_length=1000, description="camera classes")
     impairments: list[Impairment] = Field(default_factory=list, description="faults applied on schedule")
     shard: ShardSpec = Field(default_factory=ShardSpec, description="which part of the camera list this host serves")
+    sites: SitesConfig | None = Field(None, description="group the cameras into NVR sites with vendor stream "
+                                                        "paths, digest auth and shaped uplinks (embedded backend)")
 
     @field_validator("host")
     @classmethod
@@ -149,13 +158,25 @@ class FleetConfig(StrictModel):
             if port in seen:
                 raise ValueError(f"{key} and {seen[port]} are both {port}")
             seen[port] = key
+        if self.sites is not None and self.backend != "embedded":
+            raise ValueError("sites: NVR sites are served by the embedded backend only")
+        site_ids = {s.id for s in self.site_plan()}
         for i, imp in enumerate(self.impairments):
+            if imp.kind in SITE_KINDS:
+                if imp.target not in site_ids:
+                    raise ValueError(f"impairments[{i}].target {imp.target!r}: {imp.kind} needs a site id "
+                                     f"({'site-001 .. ' + max(site_ids) if site_ids else 'no sites declared'})")
+                continue
             if not self.resolve_target(imp.target):
                 raise ValueError(f"impairments[{i}].target {imp.target!r} matches no camera id, class or group")
         return self
 
     def camera_ids(self) -> list[str]:
         return [cid for c in self.classes for cid in c.camera_ids()]
+
+    def site_plan(self) -> list:
+        """The NVR sites (``fake_cameras.sites.Site``) the cameras are grouped into; [] without sites."""
+        return plan_sites(self.sites, self.camera_ids()) if self.sites is not None else []
 
     def resolve_target(self, target: str) -> list[str]:
         """Camera ids an impairment target names (a camera id, a class name, or a group)."""

@@ -25,7 +25,7 @@ from common.procs import ProcessSet, stop_pid, stop_recorded
 from fake_cameras.backends import MediaBackend, ServedCamera, make_backend
 from fake_cameras.config import CameraClass, FleetConfig
 from fake_cameras.impairments import Schedule, Scheduler
-from common.profiles import CameraProfile
+from common.profiles import CameraProfile, get_profile
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class CameraInfo:
     online: bool = True
     clip: Path | None = None            # the served clip, known once the clips are prepared
     clip_frames: int | None = None      # frames of one loop of the clip
+    site: str | None = None             # the NVR site serving it (cameras.sites), with its sub stream:
+    sub_url: str | None = None
 
 
 def in_shard(camera_id: str, index: int, shard: tuple[int, int], method: str = "hash") -> bool:
@@ -75,6 +77,7 @@ class Fleet:
         self._served: list[ServedCamera] = []
         self._plan = self._make_plan()
         self._owns_state = False      # True once this fleet has claimed state_dir
+        self.sites = None             # fake_cameras.nvr_sites.SiteServing while NVR sites are served
 
     # ---------- what this shard serves ----------
     def _make_plan(self) -> list[tuple[CameraClass, int, str]]:
@@ -96,6 +99,8 @@ class Fleet:
         return f"http://{self.public_host}:{self.config.api_port}"
 
     def url(self, camera_id: str) -> str:
+        if self.sites is not None and camera_id in self.sites.site_of and self.sites.endpoints:
+            return self.sites.url(camera_id)
         return f"rtsp://{self.public_host}:{self.config.rtsp_port}/{camera_id}"
 
     @property
@@ -107,7 +112,8 @@ class Fleet:
     def _info(self, cls: CameraClass, i: int, cam_id: str, gt: Path | None) -> CameraInfo:
         kec = cls.kecamatan[i % len(cls.kecamatan)] if cls.kecamatan else None
         online = i < round(cls.count * cls.online_share)
-        return CameraInfo(cam_id, self.url(cam_id), cls.name, cls.group, kec, cls.resolved_profile(), gt, online)
+        return self._info_of(
+            CameraInfo(cam_id, self.url(cam_id), cls.name, cls.group, kec, cls.resolved_profile(), gt, online))
 
     def _prepare_clips(self) -> None:
         """Generate or normalise every clip this shard needs (cached), before any process starts."""
@@ -130,7 +136,21 @@ class Fleet:
                                clip_frames=int(clip.frames))
                 cams.append(info)
                 served.append(ServedCamera(cam_id, Path(clip.path), profile.codec, float(profile.fps), info.online))
+                if self.sites is not None:      # an NVR channel's sub stream: the same scene, smaller
+                    sub = get_profile(self.config.sites.sub_profile)
+                    if (ci, src, "sub") not in clips:
+                        clips[(ci, src, "sub")] = self._make_clip(ci, cls, src, sub, generate_clip,
+                                                                  normalise_recorded)
+                    served.append(ServedCamera(cam_id + ".sub", Path(clips[(ci, src, "sub")].path), sub.codec,
+                                               float(sub.fps), info.online))
         self._cameras, self._served = cams, served
+
+    def _info_of(self, info: CameraInfo) -> CameraInfo:
+        """``info`` with its NVR site's URLs (once the sites have their endpoints)."""
+        if self.sites is None or info.id not in self.sites.site_of or not self.sites.endpoints:
+            return info
+        return replace(info, url=self.sites.url(info.id), site=self.sites.site_of[info.id].id,
+                       sub_url=self.sites.url(info.id, sub=True))
 
     def _make_clip(self, ci, cls, src, profile, generate_clip, normalise_recorded):
         where = f"cameras.classes[{ci}].footage"
@@ -154,13 +174,21 @@ class Fleet:
                    "metrics": self.config.metrics_port, "rtp": self.config.rtp_port},
             max_threads=self.config.max_threads, cache_dir=self.cache_dir)
         self.backend.preflight()
-        self._prepare_clips()
+        if self.config.sites is not None:
+            from fake_cameras.nvr_sites import SiteServing
+            self.sites = SiteServing(self.config, {cid for _, _, cid in self._plan}, self.state_dir)
         try:
+            self._prepare_clips()
+            if self.sites is not None:
+                self.backend.sites = self.sites.setup()
+                self._cameras = [self._info_of(c) for c in self._cameras]
             self.backend.start(self._served, timeout=timeout)
             self._write_info()
             self.scheduler = Scheduler(Schedule.from_config(self.config, {c.id for c in self._served}),
                                        self._apply_state)
             self.scheduler.start()
+            if self.sites is not None:
+                self.sites.start_faults(self.backend)
         except BaseException:
             self.stop()
             raise
@@ -194,8 +222,11 @@ class Fleet:
             cameras=tuple(ManifestCamera(
                 id=c.id, url=c.url, camera_class=c.camera_class, group=c.group, profile=c.profile,
                 clip=str(c.clip) if c.clip else None, ground_truth=str(c.ground_truth) if c.ground_truth else None,
-                clip_frames=c.clip_frames, online=c.online) for c in infos),
-            shard=self.shard, api_url=self.api_url)
+                clip_frames=c.clip_frames, online=c.online, site=c.site, sub_url=c.sub_url,
+                credentials=str(self.sites.credentials.resolve()) if self.sites is not None and c.site else None)
+                for c in infos),
+            shard=self.shard, api_url=self.api_url,
+            extra={"sites": self.sites.describe()} if self.sites is not None else {})
 
     def stop(self) -> None:
         if not self._owns_state:      # never started here: another fleet's records are not ours to clear
@@ -206,6 +237,9 @@ class Fleet:
         if self.backend is not None:
             self.backend.stop()
         self.procs.stop_all()
+        if self.sites is not None:
+            self.sites.close()
+            self.sites = None
         (self.state_dir / INFO_FILE).unlink(missing_ok=True)
         (self.state_dir / MANIFEST_FILE).unlink(missing_ok=True)
         self._owns_state = False

@@ -13,7 +13,8 @@ HTTP server answers ``GET /v3/paths/list`` in MediaMTX's control-API shape and
 ``POST /v1/impair/<camera>`` with ``{"state": "online"|"offline"|"freeze"|"spike", "factor": F}``;
 ``GET /v1/process`` gives the server's own CPU seconds and resident memory.
 
-This file imports nothing of the project (it runs outside the venv).
+This file imports nothing of the project (it runs outside the venv) but its sibling ``gst_nvr.py``
+(NVR sites: vendor paths, digest auth, site faults; the config's ``sites``, ``/v1/sites``, ``/v1/site/<id>``).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ gi.require_version("GstApp", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gst_nvr import NvrSites  # noqa: E402
 
 from gst_loop_media import LoopFactory, LoopMeter, write_elementary_stream  # noqa: E402  (this file's folder)
 
@@ -213,6 +215,7 @@ class Server:
                 self.mounts.add_factory("/" + cam.id, cam.make_factory(self.transports))
         self.server.connect("client-connected", self._on_client)
         self.clients: dict[int, tuple] = {}
+        self.nvr = NvrSites(self.cameras, cfg.get("sites", []))
 
     # --- readers, tracked from the RTSP client signals ---
     def _on_client(self, _server, client) -> None:
@@ -287,6 +290,7 @@ class Server:
     def attach(self) -> None:
         if self.server.attach(None) == 0:
             raise OSError(f"cannot listen on {self.cfg['host']}:{self.cfg['rtsp_port']} (port in use?)")
+        self.nvr.attach()
         GLib.timeout_add_seconds(2, self._cleanup)
 
     def _cleanup(self) -> bool:
@@ -321,6 +325,8 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
             url = urlsplit(self.path)
             if url.path == "/v1/process":
                 return self._json(200, process_stats())
+            if url.path == "/v1/sites":
+                return self._json(200, {"items": server.nvr.status()})
             if url.path != "/v3/paths/list":
                 return self._json(404, {"error": "not found"})
             q = parse_qs(url.query)
@@ -337,6 +343,13 @@ def make_http(server: Server, host: str, port: int) -> ThreadingHTTPServer:
 
         def do_POST(self) -> None:
             parts = urlsplit(self.path).path.strip("/").split("/")
+            if len(parts) == 3 and parts[:2] == ["v1", "site"] and parts[2] in server.nvr.sites:
+                try:
+                    body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                    server.nvr.set_state(parts[2], body["state"], float(body.get("factor", 0.0)))
+                except (ValueError, KeyError, TypeError) as e:
+                    return self._json(400, {"error": f'expected {{"state": ..., "factor": ...}}: {e}'})
+                return self._json(200, {"site": parts[2], "state": body["state"]})
             if len(parts) != 3 or parts[:2] != ["v1", "impair"] or parts[2] not in server.cameras:
                 return self._json(404, {"error": f"no such camera path {self.path}"})
             try:

@@ -3,6 +3,8 @@
 ``Schedule`` is pure (what state is a camera in at time t, when is the next change); ``Scheduler``
 is a small thread that sleeps until each change and tells the backend. Overlapping windows combine
 by severity: offline (or a storm) beats freeze, which beats a spike.
+NVR-site faults (uplink saturation, link stall, loss burst, site reboot) are windows over site ids,
+built by ``Schedule.for_sites`` and applied by ``fake_cameras.nvr_sites.SiteServing``.
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from fake_cameras.config import FleetConfig
+from fake_cameras.config import SITE_KINDS, FleetConfig
 
 log = logging.getLogger(__name__)
 
-SEVERITY = {"offline": 3, "reconnect_storm": 3, "freeze": 2, "bitrate_spike": 1}
-STATE_OF = {"offline": "offline", "reconnect_storm": "offline", "freeze": "freeze", "bitrate_spike": "spike"}
+SEVERITY = {"offline": 3, "reconnect_storm": 3, "freeze": 2, "bitrate_spike": 1,
+            "site_reboot": 4, "link_stall": 3, "loss_burst": 2, "uplink_saturation": 1}
+STATE_OF = {"offline": "offline", "reconnect_storm": "offline", "freeze": "freeze", "bitrate_spike": "spike",
+            "site_reboot": "reboot", "link_stall": "stall", "loss_burst": "loss", "uplink_saturation": "saturate"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class Schedule:
     def from_config(cls, config: FleetConfig, served: set[str] | None = None) -> "Schedule":
         windows = []
         for imp in config.impairments:
+            if imp.kind in SITE_KINDS:
+                continue
             cams = set(config.resolve_target(imp.target))
             if served is not None:
                 cams &= served
@@ -68,6 +74,15 @@ class Schedule:
                 windows.append(Window(imp.kind, frozenset(cams), imp.at_s, imp.duration_s,
                                       imp.factor if imp.kind == "bitrate_spike" else 1.0, imp.repeat_every_s))
         return cls(windows)
+
+    @classmethod
+    def for_sites(cls, config: FleetConfig, sites: set[str]) -> Schedule:
+        """The site impairments on ``sites``: ids are site ids, states reboot | stall | loss | saturate
+        (the factor is the loss share of a loss burst, the bitrate multiplier of a saturation)."""
+        return cls([Window(imp.kind, frozenset({imp.target}), imp.at_s, imp.duration_s,
+                           imp.loss if imp.kind == "loss_burst" else imp.factor if imp.kind == "uplink_saturation"
+                           else 1.0, imp.repeat_every_s)
+                    for imp in config.impairments if imp.kind in SITE_KINDS and imp.target in sites])
 
     def state_at(self, camera_id: str, t: float) -> tuple[str, float]:
         """(state, factor) of one camera at ``t`` seconds: online | offline | freeze | spike."""

@@ -19,6 +19,7 @@ import numpy as np
 from analytics.config import IngestClass, ReconnectConfig
 from analytics.ingest.camera import StackCamera
 from analytics.ingest.stats import CameraStats
+from common.credentials import redact
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ class CameraReader(threading.Thread):
             except Exception as exc:   # any FFmpeg/network error: back off and retry
                 with self.stats.lock:
                     self.stats.failures += 1
-                    self.stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                    self.stats.last_error = redact(f"{type(exc).__name__}: {exc}")[:300]
                     if self.stats.failures >= self.reconnect.offline_after:
                         if self.stats.status != "offline":
                             log.warning("camera %s offline: %s", self.cam.id, self.stats.last_error)
@@ -174,7 +175,7 @@ class CameraReader(threading.Thread):
         import av
         rc = self.reconnect
         options = {"rtsp_transport": "tcp", "timeout": str(int(rc.open_timeout_s * 1e6))}
-        container = av.open(self.cam.url, options=options, timeout=(rc.open_timeout_s, rc.open_timeout_s))
+        container = av.open(self.cam.open_url(), options=options, timeout=(rc.open_timeout_s, rc.open_timeout_s))
         got = False
         try:
             stream = container.streams.video[0]

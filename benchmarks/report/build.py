@@ -13,6 +13,7 @@ from benchmarks.report.certainty import certainty
 from benchmarks.report.messages import Catalogue
 from benchmarks.report.simdata import simulated
 from benchmarks.results import load_results
+from benchmarks.runner.site_health import knee_binding_uplink
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -48,6 +49,11 @@ def answer(data: dict[str, Any], t: Catalogue) -> list[str]:
         lines.append(t("no_knee", axis=axis, value=_fmt(last["load"].get(axis))))
     else:
         lines.append(t("no_steps"))
+    if k:
+        b = knee_binding_uplink(next((s for s in steps if s.get("index") == k["step"]), {}))
+        if b:
+            lines.append(t("binding_uplink", site=b["site"], uplink=b["uplink"], rate=_fmt(float(b["up_mbit"])),
+                           util=_share(b["utilisation"]), n=b["saturated_sites"]))
     ok = [s for s in steps if s.get("verdict", {}).get("ok") is True]
     if ok and k:
         lines.append(t("last_ok", axis=axis, value=_fmt(ok[-1]["load"].get(axis))))

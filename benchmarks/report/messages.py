@@ -22,6 +22,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_knee": "No SLO failed up to {axis} = {value}: the knee on this machine lies beyond the measured range.",
         "no_steps": "No step was measured.",
         "last_ok": "The last load that met every SLO: {axis} = {value}.",
+        "binding_uplink": "Binding resource there: the uplink of NVR site {site} ({uplink}, {rate} Mbit/s up), "
+                          "which carried {util} of its rate; {n} site uplink(s) were that full.",
         "buy_h": "What to buy for the Semarang target",
         "buy_text": "For {target}: {summary}. Total cost {cost}; peak utilisation {util} (headroom rule: "
                     "at most {headroom}). Binding resource: {binding}.",
@@ -158,6 +160,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                    "rentang yang diukur.",
         "no_steps": "Tidak ada langkah yang terukur.",
         "last_ok": "Beban terakhir yang memenuhi semua SLO: {axis} = {value}.",
+        "binding_uplink": "Sumber daya pembatas di sana: uplink situs NVR {site} ({uplink}, {rate} Mbit/s naik), "
+                          "yang terisi {util} dari lajunya; {n} uplink situs sepenuh itu.",
         "buy_h": "Apa yang perlu dibeli untuk target Semarang",
         "buy_text": "Untuk {target}: {summary}. Total biaya {cost}; utilisasi puncak {util} (aturan cadangan: "
                     "paling tinggi {headroom}). Sumber daya pembatas: {binding}.",

@@ -16,6 +16,7 @@ import psutil
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
+from benchmarks.runner.site_health import binding_uplink, site_health
 from common.errors import ResourceError
 from common.manifest import CameraManifest
 from common.netguard import free_port
@@ -40,7 +41,10 @@ def fleet_for(config, cameras: int, *, free_ports: bool, impairments: bool = Fal
     update: dict[str, Any] = {"classes": classes, "impairments": []}
     small = config.model_copy(update=update)
     if impairments:
-        update["impairments"] = [i for i in config.impairments if small.resolve_target(i.target)]
+        from fake_cameras.config import SITE_KINDS
+        sites = {s.id for s in small.site_plan()}
+        update["impairments"] = [i for i in config.impairments
+                                 if small.resolve_target(i.target) or (i.kind in SITE_KINDS and i.target in sites)]
     if free_ports:
         update |= {"rtsp_port": free_port(), "api_port": free_port(), "hls_port": free_port(),
                    "metrics_port": free_port()}
@@ -62,6 +66,7 @@ class FleetComponent(Component):
         self.fleet = None
         self.online: list[str] = []
         self._bytes0 = 0
+        self._site_bytes0: dict[str, int] = {}
 
     @property
     def available(self) -> int:
@@ -96,13 +101,19 @@ class FleetComponent(Component):
     def begin_trial(self, ctx: RunContext) -> None:
         st = self._status()
         self._bytes0 = sum(int(st.get(c, {}).get("bytesSent", 0) or 0) for c in self.online)
+        if self.fleet.sites is not None:
+            self._site_bytes0 = self.fleet.sites.bytes_up()
 
     def measure(self, ctx: RunContext, duration_s: float) -> dict[str, Any]:
         st = self._status()
         ready = sum(bool(st.get(c, {}).get("ready")) for c in self.online)
         sent = sum(int(st.get(c, {}).get("bytesSent", 0) or 0) for c in self.online)
         n = max(len(self.online), 1)
-        return {"cameras_ready": ready,
+        sites: dict[str, Any] = {}
+        if self.fleet.sites is not None:        # NVR sites: per-site health, and an uplink that binds
+            health = site_health(self.fleet.sites, st, self.online, self._site_bytes0, duration_s)
+            sites = {"sites": health, "site_uplink_binding": binding_uplink(health)}
+        return sites | {"cameras_ready": ready,
                 "stream_loss": round(1.0 - ready / n, 4) if self.online else 0.0,
                 "fleet_mbps": round(8 * max(sent - self._bytes0, 0) / max(duration_s, 1e-6) / 1e6, 3),
                 "fleet_readers": sum(int(st.get(c, {}).get("readers", 0) if not isinstance(

@@ -29,6 +29,7 @@ import numpy as np
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
+from benchmarks.runner.site_health import stack_site_health
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class StackComponent(Component):
         t1_wall = time.time()
         fps, sampled, dropped, lost, frame_lags, dec = [], 0, 0, 0, [], []
         decoded_fps, cpu_ms = [], {"decode_cpu_ms": [], "detect_cpu_ms": []}
+        per_cam: dict[str, tuple[float, float]] = {}     # camera -> (decoded, analysed) fps, for per-site health
         for cid in self.online:
             a, b = after.get(cid, {}), self._before.get(cid, {})
             d = {k: (a.get(k) or 0) - (b.get(k) or 0) for k in ("frames_in", "frames_sampled",
@@ -137,6 +139,7 @@ class StackComponent(Component):
             dt = (a["_t"] - b["_t"]) if a.get("_t") and b.get("_t") else duration_s
             fps.append(d["frames_analysed"] / max(dt, 1e-6))
             decoded_fps.append(d["frames_in"] / max(dt, 1e-6))
+            per_cam[cid] = (decoded_fps[-1], fps[-1])
             for k in cpu_ms:                  # CPU-time costs, when the stack reports them
                 if isinstance(a.get(k), (int, float)):
                     cpu_ms[k].append(float(a[k]))
@@ -166,6 +169,9 @@ class StackComponent(Component):
         for k, v in cpu_ms.items():
             if v:
                 out[k] = round(float(np.mean(v)), 3)
+        site_of = {c.id: c.site for c in self.fleet.cameras if getattr(c, "site", None)}
+        if site_of:                       # NVR sites: what the stack got from each site's cameras
+            out["sites_stack"] = stack_site_health(per_cam, site_of)
         events = self._events(max(self._step_t0_wall, self._t0_wall - 120.0), t1_wall + 5.0)
         lags = [e.t_stored - e.t_frame for e in events
                 if e.t_stored is not None and self._t0_wall <= e.t_frame <= t1_wall]

@@ -51,6 +51,7 @@ class EmbeddedBackend(MediaBackend):
         self.serving = serving
         self.proc: OwnedProcess | None = None
         self.cameras: list[ServedCamera] = []
+        self.sites: list[dict] = []     # NVR sites (fake_cameras/gst_nvr.py); set before start
 
     def preflight(self) -> None:
         check_port_free(self.host, self.ports["rtsp"], "RTSP server")
@@ -63,12 +64,16 @@ class EmbeddedBackend(MediaBackend):
         self.work_dir.mkdir(parents=True, exist_ok=True)
         cfg_path = self.work_dir / "embedded-server.json"
         tmp = cfg_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({
-            "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
-            "max_threads": self.max_threads, "serving": self.serving, "work_dir": str(self.work_dir),
-            "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
-            "offline": [c.id for c in cameras if not c.online],
-        }))
+        tmp.unlink(missing_ok=True)
+        # 0600: the sites' passwords are in it
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(json.dumps({
+                "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
+                "max_threads": self.max_threads, "serving": self.serving, "work_dir": str(self.work_dir),
+                "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
+                "offline": [c.id for c in cameras if not c.online],
+                "sites": self.sites,
+            }))
         os.replace(tmp, cfg_path)
         log_path = self.work_dir / "embedded-server.log"
         with open(log_path, "wb") as logf:
@@ -114,6 +119,13 @@ class EmbeddedBackend(MediaBackend):
         if state not in CAMERA_STATES:
             raise ValueError(f"state must be one of {CAMERA_STATES}")
         get_json(f"{self.api_url}/v1/impair/{camera_id}", data={"state": state, "factor": factor})
+
+    def set_site_state(self, site_id: str, state: str, factor: float = 0.0) -> None:
+        """An NVR site's fault state: online | reboot | loss (``factor``: share of RTP packets dropped)."""
+        get_json(f"{self.api_url}/v1/site/{site_id}", data={"state": state, "factor": factor})
+
+    def site_status(self) -> list[dict]:
+        return get_json(f"{self.api_url}/v1/sites").get("items") or []
 
     @property
     def pid(self) -> int | None:

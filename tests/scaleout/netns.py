@@ -25,6 +25,7 @@ from pathlib import Path
 import psutil
 
 from common.procs import stop_pid
+from fake_cameras.netns import leftovers, used_subnets  # noqa: F401  (leftovers: for the tests)
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,6 @@ def _ip(*args: str) -> None:
         raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
 
 
-def _used_subnets() -> set[ipaddress.IPv4Network]:
-    out = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, check=False).stdout
-    nets = set()
-    for line in out.splitlines():
-        for word in line.split():
-            if "/" in word and word[0].isdigit():
-                nets.add(ipaddress.ip_interface(word).network)
-    return nets
-
-
 @dataclass(frozen=True)
 class StandInHost:
     label: str
@@ -79,7 +70,7 @@ class StandInHosts:
         self._made_veth: list[str] = []
 
     def _free_subnet(self) -> ipaddress.IPv4Network:
-        used = _used_subnets()
+        used = used_subnets()
         for _ in range(200):
             net = ipaddress.ip_network((int(BASE.network_address) + 4 * secrets.randbelow(2 ** 14), 30))
             if not any(net.overlaps(u) for u in used):
@@ -151,11 +142,3 @@ class StandInHosts:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def leftovers(prefix: str) -> list[str]:
-    """Namespaces and links whose names start with ``prefix`` (empty after ``close``)."""
-    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split()
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
-    return [n for n in ns if n.startswith(prefix)] + [w.rstrip(":").split("@")[0] for w in links.split()
-                                                       if w.startswith(prefix)]
