@@ -6,7 +6,8 @@ import re
 
 from tests.scaleout.multihost import REPO
 
-TEST_AND_REPORT_ONLY = {"postgresql", "chromium", "fonts-dejavu-core", "poppler-utils", "rtsp-server-perl"}
+TEST_AND_REPORT_ONLY = {"postgresql", "chromium", "fonts-dejavu-core", "poppler-utils", "rtsp-server-perl",
+                        "procps", "curl"}
 IMAGE_BASE = {"python3", "python3-venv", "ca-certificates"}
 
 

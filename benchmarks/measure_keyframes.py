@@ -1,6 +1,6 @@
 """Measure keyframe-only decode against full decode on the project's generated footage.
 
-Run ``python -m simulator.measure_keyframes [--out PATH]``. For each camera profile it generates a street
+Run ``python -m benchmarks.measure_keyframes [--out PATH]``. For each camera profile it generates a street
 clip (``fake_cameras.footage.generate_clip``, the clip ``tilikbench footage generate`` makes, from the
 cache when present) and decodes it with PyAV on one thread, side by side in the same run and alternating
 round by round:
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s: full %.3f ms/frame, keyframe-only %.3f ms/keyframe (ratio %.2f), clip %.1fx faster",
                  r["profile"], r["full_ms_per_frame"], r["keyframe_ms_per_keyframe"], r["keyframe_cost_ratio"],
                  r["clip_speedup"])
-    out = {**stamp("keyframe_decode", RESULT_SCHEMA_VERSION), "source": "python -m simulator.measure_keyframes",
+    out = {**stamp("keyframe_decode", RESULT_SCHEMA_VERSION), "source": "python -m benchmarks.measure_keyframes",
            "keyframe_cost_ratio_median": statistics.median(r["keyframe_cost_ratio"] for r in rows), "profiles": rows}
     write_json_atomic(Path(args.out), out)
     log.info("written %s", args.out)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.measure_keyframes import decode_ms, measure_profile
+from benchmarks.measure_keyframes import decode_ms, measure_profile
 
 
 def test_keyframe_only_decode_returns_the_keyframes_at_a_higher_cost_each(tmp_path):
@@ -14,7 +14,7 @@ def test_keyframe_only_decode_returns_the_keyframes_at_a_higher_cost_each(tmp_pa
     assert row["frames"] == 40 and row["keyframes"] == 4
     assert decode_ms(Path(row["clip"]), keyframes_only=True)[1] == 4
     # a keyframe (and the skipped packets of its GOP) costs more than a mean frame; how much less than the
-    # whole GOP (the speed-up) is timing, measured by `python -m simulator.measure_keyframes`
+    # whole GOP (the speed-up) is timing, measured by `python -m benchmarks.measure_keyframes`
     assert row["keyframe_cost_ratio"] > 1.0
 
 
