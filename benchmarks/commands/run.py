@@ -8,6 +8,7 @@ from pathlib import Path
 from benchmarks.deploy.manifest import load_manifest
 from benchmarks.runner.context import RunContext, stop_on_sigint
 from benchmarks.runner.driver import RunOptions, ScenarioRun
+from benchmarks.runner.leftovers import reclaim_dead_runs, registered_run
 from benchmarks.scenario import load_scenario
 from common.errors import ExitCode
 
@@ -62,6 +63,9 @@ def print_summary(data: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    reclaimed = reclaim_dead_runs(args.out)          # what a killed run on this OUT left running
+    if reclaimed:
+        print(f"stopped {reclaimed} process(es) that a killed run had left running")
     scenario = load_scenario(args.scenario)
     options = RunOptions(out=args.out, max_steps=args.max_steps, trials=args.trials,
                          step_duration_s=args.step_seconds, warmup_s=args.warmup_seconds,
@@ -74,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_hardware(scenario, args, options, ctx)
     runner = ScenarioRun(scenario, args.scenario, options, ctx)
 
-    with stop_on_sigint(ctx):
+    with stop_on_sigint(ctx), registered_run(args.out, runner.run_dir):
         data = runner.execute()
     print_summary(data)
     print(f"results: {runner.run_dir / 'results.json'}")
@@ -98,7 +102,7 @@ def _run_hardware(scenario, args: argparse.Namespace, options: RunOptions, ctx: 
 
     from benchmarks.runner.hardware import run_hardware
     run_id = args.run_id or f"{scenario.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
-    with stop_on_sigint(ctx):
+    with stop_on_sigint(ctx), registered_run(args.out, Path(args.out) / run_id):
         hw = run_hardware(scenario, args.scenario, options, ctx, run_id)
     for data in hw.runs:
         print(f"-- {data['hardware_budget']['cpus']:g} core(s) ({data['hardware_budget']['how']})")
