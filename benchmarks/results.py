@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmarks.records import CheckStatus, Wiring
 from common.errors import InputError
 from common.redact import redact_secrets
 from common.resultmeta import stamp, write_json_atomic
@@ -26,7 +27,7 @@ from common.resultmeta import stamp, write_json_atomic
 log = logging.getLogger(__name__)
 
 RESULTS_KIND = "tilikbench.run"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_FILE = "results.json"
 
 
@@ -59,7 +60,37 @@ def update_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {2: update_to_2}
+def update_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 kept states as English text: ``wired`` values such as "not declared in the scenario" or
+    "not available: <why>", and ``model_check.status`` such as "done: <how>" or "failed: <error>".
+
+    Version 3 keeps them as ``benchmarks.records`` states (``wired``: wired, not_declared, not_available,
+    not_wired; ``model_check.status``: done, not_available, failed) with the text beside them
+    (``wired_why``, ``model_check.status_detail``).
+    """
+    wired, whys = {}, {}
+    for part, text in (data.get("wired") or {}).items():
+        text = str(text)
+        if text == Wiring.WIRED:
+            wired[part] = Wiring.WIRED.value
+        elif text == "not declared in the scenario":
+            wired[part] = Wiring.NOT_DECLARED.value
+        elif text.startswith("not available"):
+            wired[part], whys[part] = Wiring.NOT_AVAILABLE.value, text.partition(":")[2].strip()
+        else:
+            wired[part], whys[part] = Wiring.NOT_WIRED.value, text
+    data["wired"], data["wired_why"] = wired, whys
+    mc = data.get("model_check")
+    if isinstance(mc, dict) and isinstance(mc.get("status"), str):
+        head, _, detail = mc["status"].partition(":")
+        mc["status"] = {"done": CheckStatus.DONE, "not available": CheckStatus.NOT_AVAILABLE}.get(
+            head.strip(), CheckStatus.FAILED).value
+        mc["status_detail"] = detail.strip()
+    data["schema_version"] = 3
+    return data
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {2: update_to_2, 3: update_to_3}
 
 
 def upgrade(data: dict[str, Any], *, where: str = "results") -> tuple[dict[str, Any], list[str]]:
@@ -113,6 +144,7 @@ def new_results(run_id: str, scenario: dict[str, Any], scenario_path: str) -> di
         "complete": False,
         "stop_reason": None,
         "wired": {},
+        "wired_why": {},
         "steps": [],
         "knee": None,
         "model_check": None,

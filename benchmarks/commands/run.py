@@ -53,7 +53,7 @@ def print_summary(data: dict) -> None:
               f"{mc['measured_knee']:g}, error {mc['rel_error']:.1%} "
               f"({'within' if mc['within_target'] else 'outside'} the {mc['target']:.0%} target)")
     elif mc:
-        print(f"model check: {mc.get('status')}")
+        print(f"model check: {mc.get('status')}: {mc.get('status_detail', '')}")
     sim = data.get("simulation") or {}
     if sim.get("sizing"):
         s = sim["sizing"]

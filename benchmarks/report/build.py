@@ -12,6 +12,7 @@ from benchmarks.report import plots
 from benchmarks.report.certainty import certainty
 from benchmarks.report.messages import Catalogue
 from benchmarks.report.simdata import simulated
+from benchmarks.records import CheckStatus, Wiring
 from benchmarks.results import load_results
 from benchmarks.runner.site_health import knee_binding_uplink
 
@@ -141,14 +142,14 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
         model = t("model_text", axis=mc.get("axis"), pred=_fmt(mc["predicted_knee"]), meas=_fmt(mc["measured_knee"]),
                   err=_share(mc.get("rel_error")), target=_share(mc.get("target")),
                   verdict=t("model_within") if mc.get("within_target") else t("model_outside"))
-    elif str(mc.get("status", "")).startswith("done"):
+    elif mc.get("status") == CheckStatus.DONE:
         fields = {"axis": mc.get("axis"), "pred": _fmt(mc.get("predicted_knee")), "meas": _fmt(mc.get("measured_knee")),
                   "target": _share(mc.get("target"))}
         key = ("model_neither" if mc.get("measured_knee") is None and mc.get("predicted_knee") is None
                else "model_no_pred" if mc.get("predicted_knee") is None else "model_no_meas")
         model = t(key, **fields)
     else:
-        model = t("model_absent", why=mc.get("status") or "the run holds no model check")
+        model = t("model_absent", why=mc.get("status_detail") or t("model_none"))
 
     sizing = sim["sizing"]
     if sizing:
@@ -170,7 +171,7 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
     run = data.get("run", {})
     sources = [{"fig": f["title"], "src": t("src_absent") if not f["png"] else
                 t("src_simulated") if f["source"] == "simulated" else t("src_measured")} for f in figures]
-    sources.append({"fig": t("model_h"), "src": t("src_simulated") if str(mc.get("status", "")).startswith("done")
+    sources.append({"fig": t("model_h"), "src": t("src_simulated") if mc.get("status") == CheckStatus.DONE
                     else t("src_absent")})
     sources.append({"fig": t("bom_h"), "src": t("src_simulated") if sizing else t("src_absent")})
     return {
@@ -198,14 +199,17 @@ def context(data: dict[str, Any], notes: list[str], lang: str) -> dict[str, Any]
 
 
 def _part_text(data: dict[str, Any], part: str, wired: str, t) -> str:
+    why = (data.get("wired_why") or {}).get(part, "")
     """Whether a part was measured; an external system under test is named, with who ran it."""
     stack = ((data.get("scenario") or {}).get("config") or {}).get("stack") or {}
-    if part == "stack" and wired == "wired" and stack.get("type") == "external":
+    if part == "stack" and wired == Wiring.WIRED and stack.get("type") == "external":
         return t("part_external", name=stack.get("name", "?"),
                  ownership=t(f"ownership_{(stack.get('process') or {}).get('type', 'owned')}"))
-    if wired == "wired":
+    if wired == Wiring.WIRED:
         return t("part_wired")
-    return t("part_not_declared") if wired == "not declared in the scenario" else f"{t('part_absent')} ({wired})"
+    if wired == Wiring.NOT_DECLARED:
+        return t("part_not_declared")
+    return f"{t('part_absent')} ({why or t('part_' + wired)})"
 
 
 def render_html(data: dict[str, Any], notes: list[str], lang: str) -> str:

@@ -19,6 +19,7 @@ from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.knee import check_slos, measured_knee, refined_knee, step_verdict
 from benchmarks.runner.procstats import ProcStats
+from benchmarks.records import Wiring
 from benchmarks.runner.wiring import build_components
 from common.cpubudget import CpuBudget
 from common.errors import InputError
@@ -109,11 +110,12 @@ class ScenarioRun:
         self.data["axis"] = self.run.stepped_axis()
         self.data["planned_steps"] = [{"index": s.index, "load": s.as_dict()} for s in self.run.steps()]
         if components is None:
-            components, wired = build_components(scenario, options)
+            components, wired, whys = build_components(scenario, options)
         else:
-            wired = {c.name: "wired" for c in components}
+            wired, whys = {c.name: Wiring.WIRED for c in components}, {}
         self.components = components
-        self.data["wired"] = wired
+        self.data["wired"] = {k: str(v) for k, v in wired.items()}
+        self.data["wired_why"] = whys
 
     def _save(self) -> None:
         write_results(self.run_dir, self.data)
@@ -143,7 +145,8 @@ class ScenarioRun:
         self._save()
         ctx.progress(f"run {self.data['run_id']}: {len(steps)} step(s) x {run.trials} trial(s) of "
                      f"{run.step_duration_s:g} s; parts: "
-                     + ", ".join(f"{k} ({v})" for k, v in self.data["wired"].items()))
+                     + ", ".join(f"{k} ({self.data['wired_why'].get(k, v)})"
+                                 for k, v in self.data["wired"].items()))
         stop_reason = "completed: every step passed"
         try:
             for c in self.components:

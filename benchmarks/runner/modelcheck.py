@@ -21,6 +21,7 @@ import statistics
 from typing import Any
 
 from analytics.config import StackConfig
+from benchmarks.records import CheckStatus
 from benchmarks.runner.fleet_component import fleet_for
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
         from simulator.model import simulate
         from simulator.runcal import cores_at
     except ImportError as e:
-        out["status"] = f"not available: the simulator is missing ({e.name or e})"
+        out["status"], out["status_detail"] = CheckStatus.NOT_AVAILABLE, f"the simulator is missing ({e.name or e})"
         return out
     try:
         costs = results.get("measured_costs") if isinstance(results.get("measured_costs"), dict) else None
@@ -244,12 +245,13 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
                 break
     except Exception as e:                      # the check must never lose a run's results
         log.exception("model check failed")
-        out["status"] = f"failed: {type(e).__name__}: {e}"
+        out["status"], out["status_detail"] = CheckStatus.FAILED, f"{type(e).__name__}: {e}"
         return out
     pred = out["predicted_knee"]
     fit = (costs or {}).get("fit", {})
     out.update({"calibration": cal.label, "calibration_provenance": dict(cal.provenance),
-                "calibration_method": fit.get("method", "reference"), "status": "done",
+                "calibration_method": fit.get("method", "reference"), "status": CheckStatus.DONE,
+                "status_detail": "predicted and measured knees compared",
                 "delivered_fps_ratio": round(delivery, 4), "delivered_fps_source": delivery_how,
                 "predicted_steps": predicted_steps,
                 "simulated_as": f"this machine ({cores} cores, the stack's share measured per step), "
@@ -260,11 +262,11 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
         out["rel_error"] = abs(pred - measured) / measured
         out["within_target"] = out["rel_error"] <= TARGET
     elif measured is None and pred is None:
-        out["status"] = "done: neither the run nor the simulator found a knee within the planned steps"
+        out["status_detail"] = "neither the run nor the simulator found a knee within the planned steps"
         out["within_target"] = True
     else:
-        out["status"] = ("done: the simulator predicts a knee the run did not reach" if measured is None
-                         else "done: the simulator predicts no knee within the planned steps")
+        out["status_detail"] = ("the simulator predicts a knee the run did not reach" if measured is None
+                                else "the simulator predicts no knee within the planned steps")
         out["within_target"] = False
     out["summary"] = summary(out)
     return out
@@ -293,7 +295,8 @@ def at_measured_knee(results: dict[str, Any], predicted_steps: list[dict]) -> di
 def summary(mc: dict[str, Any]) -> str:
     p, m = mc.get("predicted_knee"), mc.get("measured_knee")
     head = (f"predicted knee {mc['axis']}={p:g} ({mc.get('predicted_binding_slo')}) vs measured "
-            f"{m:g} ({mc.get('measured_binding_slo')})" if p is not None and m is not None else mc.get("status", ""))
+            f"{m:g} ({mc.get('measured_binding_slo')})" if p is not None and m is not None
+            else f"{mc.get('status', '')}: {mc.get('status_detail', '')}")
     if mc.get("rel_error") is not None:
         head += f", error {mc['rel_error']:.1%} ({'within' if mc['within_target'] else 'outside'} the " \
                 f"{mc['target']:.0%} target)"

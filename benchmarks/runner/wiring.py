@@ -2,8 +2,9 @@
 
 With a fleet manifest (``options.remote``) the fleet, and the load when the manifest names a Locust
 master, are the parts already running on other hosts (``benchmarks.runner.remote``, ``remote_load``).
-``build_components`` returns the adapters and a ``wired`` map (part -> "wired" or why not), which the
-results and the report show, so a figure that was not measured is clearly absent, never invented.
+``build_components`` returns the adapters, a ``wired`` map (part -> ``Wiring`` state) and the reasons
+for the parts that are not wired, which the results and the report show, so a figure that was not
+measured is clearly absent, never invented.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import logging
 from typing import Any
 
 from benchmarks.runner.components import Component
+from benchmarks.records import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +25,23 @@ def _has(module: str) -> bool:
         return False
 
 
-def build_components(scenario, options) -> tuple[list[Component], dict[str, str]]:
+def build_components(scenario, options) -> tuple[list[Component], dict[str, Wiring], dict[str, str]]:
     comps: list[Component] = []
-    wired: dict[str, str] = {}
+    wired: dict[str, Wiring] = {}
+    whys: dict[str, str] = {}
     remote = options.remote          # parts already running on other hosts (a fleet manifest)
     if remote is not None:
         from benchmarks.runner.remote import RemoteFleetComponent
         comps.append(RemoteFleetComponent(scenario.cameras, remote, seed=scenario.seed, cache_dir=options.cache_dir))
-        wired["fleet"] = "wired"
+        wired["fleet"] = Wiring.WIRED
     elif _has("fake_cameras.fleet"):
         from benchmarks.runner.fleet_component import FleetComponent
         comps.append(FleetComponent(scenario.cameras, seed=scenario.seed, cache_dir=options.cache_dir,
                                     free_ports=options.free_ports,
                                     impairments=bool(scenario.run and scenario.run.impairments)))
-        wired["fleet"] = "wired"
+        wired["fleet"] = Wiring.WIRED
     else:
-        wired["fleet"] = "not available: fake_cameras.fleet is missing"
+        wired["fleet"], whys["fleet"] = Wiring.NOT_AVAILABLE, "fake_cameras.fleet is missing"
     stack_adapter = ("benchmarks.runner.external_component", "ExternalComponent") \
         if getattr(scenario.stack, "type", None) == "external" else ("benchmarks.runner.stack_component", "StackComponent")
     for section, module, adapter in (("stack", *stack_adapter),
@@ -46,21 +49,21 @@ def build_components(scenario, options) -> tuple[list[Component], dict[str, str]
                                      ("load", "benchmarks.runner.load_component", "LoadComponent")):
         cfg: Any = getattr(scenario, section, None)
         if cfg is None:
-            wired[section] = "not declared in the scenario"
+            wired[section] = Wiring.NOT_DECLARED
             continue
         if section == "load" and remote is not None and remote.load is not None:
             from benchmarks.runner.remote_load import RemoteLoadComponent
             comps.append(RemoteLoadComponent(scenario, remote.load, comps, i_own_target=options.i_own_target))
-            wired[section] = "wired"
+            wired[section] = Wiring.WIRED
             continue
         if not _has(module):
-            wired[section] = "not wired into the runner yet"
+            wired[section] = Wiring.NOT_WIRED
             continue
         mod = importlib.import_module(module)
-        ok, why = mod.available()
+        ok, reason = mod.available()
         if not ok:
-            wired[section] = f"not available: {why}"
+            wired[section], whys[section] = Wiring.NOT_AVAILABLE, reason
             continue
         comps.append(getattr(mod, adapter)(scenario, options, comps))
-        wired[section] = "wired"
-    return comps, wired
+        wired[section] = Wiring.WIRED
+    return comps, wired, whys

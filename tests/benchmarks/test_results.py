@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from benchmarks.records import CheckStatus, Wiring
 from benchmarks.results import SCHEMA_VERSION, load_results, steps_csv, write_results
 from common.errors import InputError
 
@@ -31,11 +32,30 @@ def test_version_1_results_upgrade_on_load_with_a_note(tmp_path):
           "knee": 1}
     (tmp_path / "results.json").write_text(json.dumps(v1))
     data, notes = load_results(tmp_path)
-    assert notes == ["upgraded from schema version 1 to 2 on load"]
-    assert data["schema_version"] == 2
+    assert notes == ["upgraded from schema version 1 to 2 on load", "upgraded from schema version 2 to 3 on load"]
+    assert data["schema_version"] == 3
     assert data["steps"][1]["trials"][0]["metrics"] == {"stream_loss": 0.5}
     assert data["knee"]["step"] == 1 and data["knee"]["load"] == {"cameras": 4}
     assert "stream_loss" in steps_csv(data)
+
+
+def test_version_2_states_in_english_become_typed_states_with_their_text_beside(tmp_path):
+    v2 = {"kind": "tilikbench.run", "schema_version": 2, "machine_info": {}, "commit_info": {"id": "x", "dirty": False},
+          "run_id": "old", "scenario": {"name": "old"}, "axis": "cameras", "slos": {}, "steps": [], "knee": None,
+          "wired": {"fleet": "wired", "stack": "not available: analytics is missing",
+                    "portal": "not declared in the scenario", "load": "not wired into the runner yet"},
+          "model_check": {"status": "done: the simulator predicts no knee within the planned steps"}}
+    (tmp_path / "results.json").write_text(json.dumps(v2))
+    data, _ = load_results(tmp_path)
+    assert data["wired"] == {"fleet": Wiring.WIRED, "stack": Wiring.NOT_AVAILABLE, "portal": Wiring.NOT_DECLARED,
+                             "load": Wiring.NOT_WIRED}
+    assert data["wired_why"] == {"stack": "analytics is missing", "load": "not wired into the runner yet"}
+    mc = data["model_check"]
+    assert mc["status"] == CheckStatus.DONE and mc["status_detail"] == "the simulator predicts no knee within " \
+                                                                       "the planned steps"
+    failed = {**v2, "model_check": {"status": "failed: ValueError: x"}}
+    (tmp_path / "results.json").write_text(json.dumps(failed))
+    assert load_results(tmp_path)[0]["model_check"] == {"status": CheckStatus.FAILED, "status_detail": "ValueError: x"}
 
 
 def test_newer_schema_is_a_clear_error(tmp_path):
