@@ -82,7 +82,8 @@ def test_ffmpeg_reader_group_owned_through_a_config_file_has_its_knee_found_mode
     knee = data["steps"][2]["trials"][0]["metrics"]
     assert knee["stream_loss"] == pytest.approx(1 / 3, abs=0.01)        # the third camera is not licensed
     fit = data["measured_costs"]["fit"]                                  # the simulator calibrated from it
-    assert fit["trials"] == 6 and fit["method"] == "nnls" and fit["analyse_s"] > fit["decode_s"], fit
+    # the trials of the two steps below the knee (two each); the knee step never calibrates
+    assert fit["trials"] == 4 and fit["method"] == "nnls" and fit["analyse_s"] > fit["decode_s"], fit
     cal = calibration_from_results(data)                                 # what the city-scale sizing uses
     assert any(r.ms_per_batch == pytest.approx(fit["analyse_s"] * 1000) for r in cal.detector_ms)
     mc = data["model_check"]

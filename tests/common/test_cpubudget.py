@@ -89,13 +89,15 @@ def test_the_group_is_removed_when_the_body_fails():
 def test_whole_cores_need_no_cgroup_and_a_budget_larger_than_the_machine_is_refused():
     budget = CpuBudget(1)
     assert not budget.fractional and budget.describe()["quota_us"] is None
-    before = os.sched_getaffinity(0)
+    # a child of its own: attaching the test process would pin every process and thread it has
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         with budget:
             assert budget.group is None
-            assert budget.attach(os.getpid()) == [os.getpid()]
-            assert os.sched_getaffinity(0) == set(budget.cores)
+            assert budget.attach(child.pid) == [child.pid]
+            assert os.sched_getaffinity(child.pid) == set(budget.cores)
     finally:
-        os.sched_setaffinity(0, before)
+        child.kill()
+        child.wait()
     with pytest.raises(InputError, match="more than this machine gives"):
         CpuBudget(len(os.sched_getaffinity(0)) + 1)
