@@ -65,6 +65,12 @@ def test_readers_and_bytes_show_in_the_paths_list(looped):
     assert 0.25 * read < grew_in <= grew_out, (grew_in, grew_out)
 
 
+def _readers(backend, camera: str) -> int:
+    item = next((i for i in backend.paths() if i["name"] == camera), {})
+    readers = item.get("readers") or 0
+    return len(readers) if isinstance(readers, list) else int(readers)
+
+
 def test_offline_and_online_apply_and_per_packet_impairments_are_refused(looped):
     items = {i["name"]: i for i in looped.paths()}
     assert items["cam-4"]["ready"] is False and items["cam-1"]["ready"] is True
@@ -77,7 +83,10 @@ def test_offline_and_online_apply_and_per_packet_impairments_are_refused(looped)
     reading = threading.Thread(target=lambda: result.extend(
         read_streams([looped.url("cam-1"), looped.url("cam-4")], 4.0, from_open=True)))
     reading.start()
-    time.sleep(2.5)
+    deadline = time.monotonic() + 20      # opening waits for a keyframe: seconds on a busy machine
+    while time.monotonic() < deadline and not _readers(looped, "cam-4"):
+        time.sleep(0.1)
+    time.sleep(1.5)                       # cam-4's reader receives for a while, then its camera goes
     looped.set_state("cam-4", "offline")
     reading.join(timeout=60)
     kept, cut = result
