@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from common.atomic import write_text_atomic
 from common.errors import InputError, ResourceError, UnavailableError
 from common.netguard import check_port_free
 from common.procs import OwnedProcess
@@ -56,14 +57,12 @@ class EmbeddedBackend(MediaBackend):
         self.cameras = list(cameras)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         cfg_path = self.work_dir / "embedded-server.json"
-        tmp = cfg_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({
+        write_text_atomic(cfg_path, json.dumps({
             "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
             "max_threads": self.max_threads,
             "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
             "offline": [c.id for c in cameras if not c.online],
         }))
-        os.replace(tmp, cfg_path)
         log_path = self.work_dir / "embedded-server.log"
         with open(log_path, "wb") as logf:
             self.proc = self.procs.start("gst-rtsp-server", [SYSTEM_PYTHON, str(SERVER_SCRIPT), str(cfg_path)],
