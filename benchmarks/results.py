@@ -14,12 +14,11 @@ import csv
 import io
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 from benchmarks.records import CheckStatus, Wiring
+from common.atomic import write_text_atomic
 from common.errors import InputError
 from common.redact import redact_secrets
 from common.resultmeta import stamp, write_json_atomic
@@ -157,22 +156,9 @@ def write_results(run_dir: Path, data: dict[str, Any]) -> Path:
     """Write results.json and the CSVs, each atomically."""
     clean = {k: v for k, v in data.items() if not k.startswith("_")}
     path = write_json_atomic(Path(run_dir) / RESULTS_FILE, clean)
-    os.chmod(path, 0o644)
-    _write_text_atomic(Path(run_dir) / "trials.csv", trials_csv(clean))
-    _write_text_atomic(Path(run_dir) / "steps.csv", steps_csv(clean))
+    write_text_atomic(Path(run_dir) / "trials.csv", trials_csv(clean))
+    write_text_atomic(Path(run_dir) / "steps.csv", steps_csv(clean))
     return path
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- flat views -----------------------------------------------------------------------------------

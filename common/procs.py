@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psutil
 
+from common.atomic import write_text_atomic
+
 log = logging.getLogger(__name__)
 
 
@@ -90,13 +92,10 @@ class ProcessSet:
     def _save(self) -> None:
         if self.state_file is None:
             return
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
         owner = {"owner_pid": os.getpid(), "owner_create_time": _create_time(os.getpid())}
-        tmp.write_text(json.dumps(
+        write_text_atomic(self.state_file, json.dumps(
             [{"name": p.name, "pid": p.pid, "create_time": p.create_time, **owner} for p in self.procs if p.alive()]
         ))
-        os.replace(tmp, self.state_file)
 
     def stop(self, owned: OwnedProcess, timeout: float = 5.0) -> None:
         """Stop one process of this set by its PID, reap it and forget it."""

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+from common.atomic import write_text_atomic
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,19 +73,8 @@ def write_json_atomic(path: Path, data: Any, *, compact: bool = False, mode: int
     """Write JSON through a temporary file in the same folder: never half-written. ``compact`` for
     large machine-read files (no indentation); ``mode`` 0o600 for files that hold secrets (the
     temporary file has that mode from its creation on, so the secret is never readable by others)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            if compact:
-                json.dump(data, f, separators=(",", ":"), default=str)
-            else:
-                json.dump(data, f, indent=2, default=str)
-            f.write("\n")
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    if compact:
+        text = json.dumps(data, separators=(",", ":"), default=str)
+    else:
+        text = json.dumps(data, indent=2, default=str)
+    return write_text_atomic(path, text + "\n", mode=mode)

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import psutil
 
+from common.atomic import write_text_atomic
 from common.errors import InputError, ResourceError
 from common.manifest import MANIFEST_FILE, CameraManifest, ManifestCamera, write_manifest
 from common.procs import ProcessSet, stop_pid, stop_recorded
+from common.profiles import CameraProfile, get_profile
 from fake_cameras.backends import MediaBackend, ServedCamera, make_backend
 from fake_cameras.config import CameraClass, FleetConfig
 from fake_cameras.impairments import Schedule, Scheduler
-from common.profiles import CameraProfile, get_profile
 
 log = logging.getLogger(__name__)
 
@@ -209,10 +210,7 @@ class Fleet:
         info = {"owner_pid": me.pid, "owner_create_time": me.create_time(), "backend": self.config.backend,
                 "api_url": self.api_url, "shard": list(self.shard),
                 "cameras": [{"id": c.id, "url": c.url, "group": c.group, "online": c.online} for c in self._cameras]}
-        path = self.state_dir / INFO_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(info, indent=1))
-        os.replace(tmp, path)
+        write_text_atomic(self.state_dir / INFO_FILE, json.dumps(info, indent=1))
         write_manifest(self.state_dir / MANIFEST_FILE, self.manifest())
 
     def manifest(self, cameras: list[CameraInfo] | None = None) -> CameraManifest:

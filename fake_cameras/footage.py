@@ -21,10 +21,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
+from common.atomic import replace_atomic
 from common.errors import InputError, TilikError, UnavailableError
 from common.procs import ProcessSet
-from fake_cameras.groundtruth import GroundTruthBuilder, write_ground_truth
 from common.profiles import CameraProfile
+from fake_cameras.groundtruth import GroundTruthBuilder, write_ground_truth
 from fake_cameras.scene import Scene, SceneSpec, frame_count
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,7 @@ def generate_clip(spec: SceneSpec, profile: CameraProfile, cache_dir: Path | str
     try:
         _encode(scene, frames, profile, tmp, gt, progress)
         doc = gt.finish()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, mp4)
+        replace_atomic(tmp, mp4, mode=0o644)
         write_ground_truth(gt_path, doc)
     except BaseException:
         tmp.unlink(missing_ok=True)

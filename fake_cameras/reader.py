@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
+
+from common.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     urls = [u.strip() for u in Path(args.urls).read_text().splitlines() if u.strip()]
     stats = read_streams(urls, args.duration, args.transport, open_wait_s=args.open_wait)
-    out = Path(args.out)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps([asdict(s) for s in stats]))
-    os.replace(tmp, out)
+    write_text_atomic(Path(args.out), json.dumps([asdict(s) for s in stats]))
     return 0
 
 

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from common.atomic import replace_atomic
 from common.errors import InputError, TilikError
 from common.procs import ProcessSet
-from fake_cameras.footage import Clip, cache_key, encoder_args, rate_arg, tool
 from common.profiles import CameraProfile
+from fake_cameras.footage import Clip, cache_key, encoder_args, rate_arg, tool
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,7 @@ def normalise_recorded(src: Path | str, profile: CameraProfile, cache_dir: Path 
         if r.returncode != 0:
             raise InputError(f"cannot convert the video: {_last_line(r.stderr)}", where=str(src))
         frames = _count_packets(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
+        replace_atomic(tmp, out, mode=0o644)
     finally:
         tmp.unlink(missing_ok=True)
     return Clip(out, None, profile, frames, profile.fps)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from common.atomic import write_text_atomic
 from common.procs import stop_pid
 
 log = logging.getLogger(__name__)
@@ -162,9 +163,7 @@ class HlsPackagers:
             self._mine[camera_id] = popen
             rec = {"pid": popen.pid, "create_time": psutil.Process(popen.pid).create_time(), "url": url,
                    "started": time.time()}
-            tmp = d / "packager.json.tmp"
-            tmp.write_text(json.dumps(rec))
-            os.replace(tmp, d / "packager.json")
+            write_text_atomic(d / "packager.json", json.dumps(rec))
             log.info("HLS packager for %s started, pid %d", camera_id, popen.pid)
             return True
 

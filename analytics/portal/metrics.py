@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psutil
 
+from common.atomic import write_text_atomic
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -47,9 +49,7 @@ class WorkerMetrics:
         data = {"create_time": self._proc.create_time(), "requests": self.requests, "hist": self.hist,
                 "hist_sum": self.hist_sum, "rejected": self.rejected, "inflight": self.inflight,
                 "cpu_seconds": cpu.user + cpu.system}
-        tmp = self.root / f".{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self.root / f"{os.getpid()}.json")
+        write_text_atomic(self.root / f"{os.getpid()}.json", json.dumps(data))
 
 
 def _live_worker_files(root: Path) -> list[dict]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from analytics.portal.hls import input_args
+from common.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +102,7 @@ class SnapshotCache:
                 data = await grab_jpeg(url, self.timeout_s)
             self.grabs += 1
             if data is not None:
-                tmp = self.root / f".{camera_id}.{os.getpid()}.tmp"
-                tmp.write_bytes(data)
-                os.replace(tmp, self.root / f"{camera_id}.jpg")
+                write_bytes_atomic(self.root / f"{camera_id}.jpg", data)
                 (self.root / f"{camera_id}.fail").unlink(missing_ok=True)
             else:
                 (self.root / f"{camera_id}.fail").touch()     # no new grab for this camera until refresh_s

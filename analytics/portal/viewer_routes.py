@@ -16,14 +16,14 @@ from analytics.portal.packaging import record_view_start, total_view_starts, vie
 from analytics.portal.player import hlsjs_file, player_page
 
 if TYPE_CHECKING:
-    from analytics.portal.app import Portal
+    from analytics.portal.state import PortalState
 
 
 def _no_camera() -> JSONResponse:
     return JSONResponse({"error": "no such camera"}, status_code=404)
 
 
-def viewer_routes(portal: Portal) -> list[Route]:
+def viewer_routes(portal: PortalState) -> list[Route]:
     cat = portal.catalogue
 
     async def watch(request: Request):

@@ -3,7 +3,6 @@ cluster (StatefulSet of fleet shards, headless Service, Locust master and worker
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from benchmarks.deploy.kubernetes import DeployOptions, kubernetes_objects, mani
 from benchmarks.deploy.manifest import write_manifest
 from benchmarks.deploy.validate import KUBERNETES_VERSION, check_objects
 from benchmarks.scenario import load_scenario
+from common.atomic import write_text_atomic
 from common.errors import InputError
 
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -52,10 +52,7 @@ def run_kubernetes(args: argparse.Namespace) -> int:
     check_objects(objects, args.kubernetes_version)          # before anything is written
     args.out.mkdir(parents=True, exist_ok=True)
     for name, docs in objects.items():
-        path = args.out / name
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True))
-        os.replace(tmp, path)
+        write_text_atomic(args.out / name, yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True))
     manifest = manifest_of(objects)
     write_manifest(manifest, args.out / "fleet-manifest.json")
     n = sum(len(s.cameras) for s in manifest.shards)

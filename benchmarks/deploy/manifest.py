@@ -17,12 +17,12 @@ Camera ids list only ids (no per-camera URL) so that 20,000 cameras fit one Kube
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import Field, ValidationError, model_validator
 
 from benchmarks.yamlpath import format_loc, load_yaml
+from common.atomic import write_text_atomic
 from common.config import StrictModel
 from common.errors import InputError
 
@@ -112,7 +112,4 @@ def load_manifest(path: Path) -> FleetManifest:
 
 
 def write_manifest(manifest: FleetManifest, path: Path) -> None:
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(manifest.model_dump(mode="json", exclude_none=True), separators=(",", ":")))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(manifest.model_dump(mode="json", exclude_none=True), separators=(",", ":")))

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from common.atomic import replace_atomic
 from common.errors import ResourceError, UnavailableError
 from common.procs import ProcessSet
 
@@ -51,8 +52,7 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = 90.0) -> Path:
         tmp.unlink(missing_ok=True)
         raise ResourceError(f"Chromium could not print the PDF (exit {res.returncode}): "
                             f"{res.stderr.decode(errors='replace')[-300:]}", where=str(html_path))
-    os.replace(tmp, pdf_path)
-    return pdf_path
+    return replace_atomic(tmp, pdf_path)
 
 
 def dump_dom(html_path: Path, timeout: float = 90.0) -> str:

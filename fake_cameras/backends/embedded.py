@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from common.atomic import write_text_atomic
 from common.errors import InputError, ResourceError, UnavailableError
 from common.netguard import check_port_free
 from common.procs import OwnedProcess
@@ -63,18 +64,13 @@ class EmbeddedBackend(MediaBackend):
         self.cameras = list(cameras)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         cfg_path = self.work_dir / "embedded-server.json"
-        tmp = cfg_path.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        # 0600: the sites' passwords are in it
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(json.dumps({
-                "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
-                "max_threads": self.max_threads, "serving": self.serving, "work_dir": str(self.work_dir),
-                "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
-                "offline": [c.id for c in cameras if not c.online],
-                "sites": self.sites,
-            }))
-        os.replace(tmp, cfg_path)
+        write_text_atomic(cfg_path, json.dumps({       # 0600: the NVR sites' passwords are in it
+            "host": self.host, "rtsp_port": self.ports["rtsp"], "api_port": self.ports["api"],
+            "max_threads": self.max_threads, "serving": self.serving, "work_dir": str(self.work_dir),
+            "cameras": [{"id": c.id, "clip": str(c.clip), "codec": c.codec, "fps": c.fps} for c in cameras],
+            "offline": [c.id for c in cameras if not c.online],
+            "sites": self.sites,
+        }), mode=0o600)
         log_path = self.work_dir / "embedded-server.log"
         with open(log_path, "wb") as logf:
             self.proc = self.procs.start("gst-rtsp-server", [SYSTEM_PYTHON, str(SERVER_SCRIPT), str(cfg_path)],

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from common.atomic import write_bytes_atomic, write_text_atomic
 from common.errors import InputError, ResourceError, UnavailableError
 from common.netguard import check_port_free
 from common.procs import OwnedProcess
@@ -93,11 +94,7 @@ def install_archive(blob: bytes, sha256: str, dest: Path, where: str) -> Path:
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
         member = tar.getmember("mediamtx")
         data = tar.extractfile(member).read()
-    tmp = dest / ".mediamtx.tmp"
-    tmp.write_bytes(data)
-    tmp.chmod(0o755)
-    os.replace(tmp, dest / "mediamtx")
-    return dest / "mediamtx"
+    return write_bytes_atomic(dest / "mediamtx", data, mode=0o755)
 
 
 def make_config(host: str, ports: dict[str, int], cameras: list[ServedCamera]) -> dict:
@@ -173,9 +170,9 @@ class MediaMTXBackend(MediaBackend):
         binary = self.preflight()
         self.work_dir.mkdir(parents=True, exist_ok=True)
         cfg_path = self.work_dir / "mediamtx.yml"
-        _write(cfg_path, yaml.safe_dump(make_config(self.host, self.ports, cameras), sort_keys=False))
+        write_text_atomic(cfg_path, yaml.safe_dump(make_config(self.host, self.ports, cameras), sort_keys=False))
         pub_path = self.work_dir / "publisher.json"
-        _write(pub_path, json.dumps({
+        write_text_atomic(pub_path, json.dumps({
             "url_base": f"rtsp://{self.host}:{self.ports['rtsp']}", "transport": "tcp",
             "cameras": [{"id": c.id, "clip": str(c.clip), "fps": c.fps, "online": c.online} for c in cameras]}))
         try:
@@ -240,8 +237,3 @@ class MediaMTXBackend(MediaBackend):
         except OSError as e:
             raise ResourceError(f"metrics did not answer: {e}", where=url) from None
 
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
