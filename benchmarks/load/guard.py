@@ -1,5 +1,9 @@
 """The load-target guard inside the load generator: every URL a Locust user requests is checked.
 
+This module imports nothing of Locust (importing Locust monkey-patches the standard library with
+gevent, which a test process must not get by importing the guard); the Locust session that applies it
+is ``benchmarks.load.guarded_session.GuardedSession``.
+
 ``tilikbench load`` checks the target URL once (``common.netguard.check_target``); the URLs that
 users then build come from elsewhere (the endpoint mapping, playlists' segment lines, redirects),
 so ``GuardedSession`` checks each one against the allowed origins (scheme, host, port) before it
@@ -11,8 +15,6 @@ from __future__ import annotations
 
 import logging
 from urllib.parse import urljoin
-
-from locust.contrib.fasthttp import FastHttpSession
 
 from common.errors import InputError
 from common.netguard import Origin, origin_of
@@ -38,25 +40,6 @@ class OriginGuard:
         if origin not in self.allowed:
             return f"{origin[0]}://{origin[1]}:{origin[2]} is not the load target"
         return None
-
-
-class GuardedSession(FastHttpSession):
-    """A FastHttpSession that sends only to allowed origins and never follows redirects itself."""
-
-    def __init__(self, *args, guard: OriginGuard, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.guard = guard
-
-    def request(self, method: str, url: str, name: str | None = None, **kwargs):
-        built = self._build_url(url)
-        why = self.guard.refusal(built)
-        if why is not None:
-            log.warning("refused %s %s: %s", method, built, why)
-            self.request_event.fire(request_type=method, name="refused", response_time=0.0, response_length=0,
-                                    response=None, context={}, exception=OffTarget(why), url=built)
-            raise OffTarget(why)
-        kwargs["allow_redirects"] = False
-        return super().request(method, url, name=name, **kwargs)
 
 
 def redirect_target(response, request_url: str) -> str | None:

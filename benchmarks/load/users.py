@@ -14,7 +14,8 @@ from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
 from benchmarks.load.config import LoadConfig
-from benchmarks.load.guard import GuardedSession, OffTarget, OriginGuard, redirect_target
+from benchmarks.load.guard import OffTarget, OriginGuard, redirect_target
+from benchmarks.load.guarded_session import GuardedSession
 from benchmarks.load.popularity import CameraChooser, ranked
 from benchmarks.load.settings import current_config
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,3 +30,11 @@ def test_the_simulator_does_not_import_the_stack_and_common_imports_no_part():
     parts = {"fake_cameras", "analytics", "simulator", "benchmarks"}
     common = {str(p.relative_to(REPO)): sorted(_imports(p) & parts) for p in (REPO / "common").rglob("*.py")}
     assert {k: v for k, v in common.items() if v} == {}
+
+
+def test_collecting_the_suite_imports_no_locust():
+    """Locust monkey-patches threading and socket with gevent when it is imported: a test process that
+    imported it while collecting would run every later test's threads as greenlets, and one blocking
+    PyAV read would stall the rest (camera impairments then arrive late). Tests reach Locust only in
+    the load generator's own processes."""
+    assert "locust" not in sys.modules and "gevent" not in sys.modules
