@@ -4,10 +4,7 @@ allowed). Hypothesis draws paths, query strings, tokens and login bodies; the ex
 and derandomised, so the run is short and repeatable."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -15,16 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 
-def _helper():
-    name = "tilikbench_test_inproc"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("inproc.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-ip = _helper()
+from tests.portal import inproc as ip  # noqa: E402  (the shared in-process portal helper)
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 PARAMS = ("limit", "offset", "n", "page", "q", "group", "kecamatan", "kelurahan", "since", "until", "type",
           "camera_id", "sid")

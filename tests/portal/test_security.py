@@ -5,13 +5,11 @@ head, proxy headers, client addresses) against a real ``PortalServer`` on loopba
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import sqlite3
 import stat
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -25,16 +23,7 @@ from common.errors import InputError
 from common.netguard import free_port
 
 
-def _helper():
-    name = "tilikbench_test_inproc"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("inproc.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-ip = _helper()
+from tests.portal import inproc as ip  # noqa: E402  (the shared in-process portal helper)
 
 
 # --- a real server on loopback, shared by the tests of the HTTP layer ---------------------------------
