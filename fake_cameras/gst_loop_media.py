@@ -32,7 +32,7 @@ from pathlib import Path
 import gi
 
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GstRtspServer
+from gi.repository import GstRtspServer  # noqa: E402 -- gi needs require_version before this import
 
 CAPS = {"h264": "video/x-h264", "h265": "video/x-h265"}
 PARSE = {"h264": "h264parse", "h265": "h265parse"}

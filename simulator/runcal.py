@@ -78,7 +78,7 @@ def fit_costs(results: dict[str, Any]) -> dict[str, Any]:
         d_s = statistics.median(dec_stat) / 1000.0
         left = [(yy - d_s * r[0], r[1]) for yy, r in zip(y, rows) if r[1] > 0]
         if left:
-            a_s = max(sum(l for l, _ in left) / sum(a for _, a in left), 0.0)
+            a_s = max(sum(c for c, _ in left) / sum(a for _, a in left), 0.0)
             if a_s > 0:
                 out.update({"decode_s": d_s, "analyse_s": a_s, "method": "stack_stats+cpu",
                             "provenance": "decode from the stack's decode_cpu_ms; per analysed frame the "

@@ -65,7 +65,8 @@ def slo_margin_plot(data: dict[str, Any], t: Tr) -> str | None:
         if not xs:
             continue
         if kind == "min":     # a floor: show limit / value, so that > 1 is a failure as for the ceilings
-            f = (lambda v, lim=limit: lim / v if v > 0 else 10.0)
+            def f(v, lim=limit):
+                return lim / v if v > 0 else 10.0
             med, lo, hi = [f(v) for v in med], [f(v) for v in hi], [f(v) for v in lo]
         else:
             scale = limit if limit > 0 else 1.0

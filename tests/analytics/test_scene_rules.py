@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import av
-import numpy as np
 import pytest
 
 from analytics.config import FloodLevelRule, GarbagePresenceRule

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.report.build import write_report
 from benchmarks.report.chromium import dump_dom
 from benchmarks.report.messages import MESSAGES
-from runfixtures import SCENARIO, make_run
+from runfixtures import make_run
 from benchmarks.runner.context import RunContext
 
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")

@@ -44,7 +44,8 @@ def busy_clean():
 
 def test_deterministic_for_a_seed_and_different_across_seeds():
     spec = SceneSpec(seed=3, duration_s=6, vehicles_per_min=120, pedestrians_per_min=40)
-    digest = lambda s: hashlib.sha256(b"".join(f.tobytes() for f, _ in render_frames(s, 160, 90, 5))).hexdigest()
+    def digest(s):
+        return hashlib.sha256(b"".join(f.tobytes() for f, _ in render_frames(s, 160, 90, 5))).hexdigest()
     assert digest(spec) == digest(spec)
     assert digest(spec) != digest(spec.model_copy(update={"seed": 4}))
     a = [o for _, objs in render_frames(spec, 160, 90, 5) for o in objs]
@@ -164,10 +165,12 @@ def test_flood_rises_and_garbage_appears():
     assert levels[0] == 0 and levels == sorted(levels) and levels[-1] == pytest.approx(0.5)
     assert gt.flood_level_at(4.0) == pytest.approx(flood_level(spec.flood, 4.0))
     bg = scene.background.astype(int)
-    wet = lambda f: (np.abs(frames[f].astype(int) - bg).max(axis=2) > 30).mean()
+    def wet(f):
+        return (np.abs(frames[f].astype(int) - bg).max(axis=2) > 30).mean()
     assert wet(0) < 0.01 < wet(20) < wet(45)
     gx1, gy1, gx2, gy2 = (int(v * s) for v, s in zip(geo.GARBAGE_REGION, (320, 180, 320, 180)))
-    change = lambda a, b: np.abs(frames[a][gy1:gy2, gx1:gx2].astype(int) - frames[b][gy1:gy2, gx1:gx2]).mean()
+    def change(a, b):
+        return np.abs(frames[a][gy1:gy2, gx1:gx2].astype(int) - frames[b][gy1:gy2, gx1:gx2]).mean()
     assert change(18, 19) < 6 < change(19, 20)      # the pile appears at t = 4.0 s (frame 20)
     assert not gt.garbage_present_at(3.9) and gt.garbage_present_at(4.0)
 
