@@ -70,7 +70,8 @@ class CameraPipeline:
     def _to_events(self, i: int, rule: Rule, found: list[RuleEvent]) -> list[Event]:
         # every event carries the clip position of the frame it was decided at (from the stream's
         # timestamps): scoring places it on the stream timeline without any wall-clock offset
-        return [Event(key=event_key(self.camera_id, i, rule.type, e.frame.loop, e.ident, self.key_epoch), camera_id=self.camera_id,
+        return [Event(key=event_key(self.camera_id, i, rule.type, e.frame.loop, e.ident, self.key_epoch),
+                      camera_id=self.camera_id,
                       type=e.type, t_frame=e.frame.t_capture,
                       payload={**e.payload, "loop": e.frame.loop, "clip_frame": e.frame.clip_frame}) for e in found]
 

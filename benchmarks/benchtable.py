@@ -37,14 +37,15 @@ def _serving(d: dict[str, Any]) -> str:
     s = d["summary"]
     t = s["targets"]
     rows = d["rows"]
-    compared = ", ".join(f"{r['ratio']:.3f}x at {r['cameras']} ({r['embedded']['healthy']} vs {r['baseline']['healthy']} "
-                         f"healthy)" for r in rows)
+    compared = ", ".join(f"{r['ratio']:.3f}x at {r['cameras']} ({r['embedded']['healthy']} vs "
+                         f"{r['baseline']['healthy']} healthy)" for r in rows)
     held = bool(rows) and all(r["ratio"] <= t["ratio_at_most"] and r["embedded"]["healthy"] == r["cameras"]
                               and r["baseline"]["healthy"] == r["cameras"] for r in rows)
     floor = s.get("floor_at_largest") or {}
     return (f"{compared} (target <= {t['ratio_at_most']}x with every camera healthy on both sides, {_ok(held)}); "
             f"largest size with every camera healthy {s['largest_healthy_n']:,} at {floor.get('packets_per_s', 0):,} "
-            f"packets/s (target {t['healthy_cameras_at_least']:,}, {_ok(s['largest_healthy_n'] >= t['healthy_cameras_at_least'])}); "
+            f"packets/s (target {t['healthy_cameras_at_least']:,}, "
+            f"{_ok(s['largest_healthy_n'] >= t['healthy_cameras_at_least'])}); "
             f"serving by {s['serving']}")
 
 
@@ -56,14 +57,16 @@ def _throughput(d: dict[str, Any]) -> str:
 def _floor(d: dict[str, Any]) -> str:
     f = d["floor"]
     return (f"{d['ratio']:.2f}x: {d['path_cpu_ms_per_frame']:.1f} ms against {f['ms']:.1f} ms (forward "
-            f"{f['forward_ms']:.1f} at batch {f['batch']}, {f['decodes_per_frame']:.1f} decodes of {f['decode_ms']:.2f}); "
+            f"{f['forward_ms']:.1f} at batch {f['batch']}, {f['decodes_per_frame']:.1f} decodes of "
+            f"{f['decode_ms']:.2f}); "
             f"target <= {d['target_ratio']}x, {_ok(d['ratio'] <= d['target_ratio'])}")
 
 
 def _portal(d: dict[str, Any]) -> str:
     c = d["baseline_comparison"]
     t = c["targets"]
-    held = c["rps_ratio_paired_median"] >= t["rps_ratio_at_least"] and c["p95_ratio_paired_median"] <= t["p95_ratio_at_most"]
+    held = (c["rps_ratio_paired_median"] >= t["rps_ratio_at_least"]
+            and c["p95_ratio_paired_median"] <= t["p95_ratio_at_most"])
     return (f"req/s {c['rps_ratio_paired_median']:.2f}x, p95 {c['p95_ratio_paired_median']:.2f}x the baseline's "
             f"({c['portal']['rps_median']:.0f} vs {c['baseline']['rps_median']:.0f} req/s; targets >= "
             f"{t['rps_ratio_at_least']}x and <= {t['p95_ratio_at_most']}x, {_ok(held)}); catalogue "

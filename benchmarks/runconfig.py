@@ -74,7 +74,8 @@ class RunConfig(StrictModel):
     cameras: list[int] = Field([1], min_length=1, description="cameras online, per step (one value: constant)")
     sampling_fps: list[float] = Field([1.0], min_length=1,
                                       description="analytic sampling fps per camera, per step (one value: constant)")
-    viewers: list[int] = Field([0], min_length=1, description="concurrent portal viewers, per step (one value: constant)")
+    viewers: list[int] = Field([0], min_length=1,
+                               description="concurrent portal viewers, per step (one value: constant)")
     trials: int = Field(2, ge=1, le=20, description="repeated measurements of each step")
     fail_fraction: float = Field(0.5, ge=0, lt=1,
                                  description="a step fails when an SLO fails in more than this share of its trials")

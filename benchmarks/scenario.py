@@ -31,7 +31,8 @@ def _stack_type(value: Any) -> str:
     return str(getattr(value, "type", "builtin"))
 
 
-StackUnderTest = Annotated[Union[Annotated[StackConfig, Tag("builtin")], Annotated[ExternalStackConfig, Tag("external")]],
+StackUnderTest = Annotated[Union[Annotated[StackConfig, Tag("builtin")],
+                                 Annotated[ExternalStackConfig, Tag("external")]],
                            Discriminator(_stack_type)]
 
 

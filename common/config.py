@@ -12,7 +12,8 @@ def _numeric(annotation) -> bool:
     """True for int or float, alone or in an Optional/Union (not for bool, dicts or lists)."""
     if annotation in (int, float):
         return True
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and any(a in (int, float) for a in typing.get_args(annotation))
+    return (typing.get_origin(annotation) in (typing.Union, types.UnionType)
+            and any(a in (int, float) for a in typing.get_args(annotation)))
 
 
 class StrictModel(BaseModel):

@@ -1,4 +1,5 @@
-"""Camera encoding profiles (shared by the camera farm, the stack and the simulator): resolution, frame rate, bitrate, GOP and codec of one kind of camera.
+"""Camera encoding profiles (shared by the camera farm, the stack and the simulator): resolution, frame rate,
+bitrate, GOP and codec of one kind of camera.
 
 The named profiles approximate the cameras of a city CCTV system such as Semarang's: cheap
 neighbourhood (RT) cameras at low resolution and frame rate, traffic-control (ATCS) cameras on

@@ -11,7 +11,8 @@ of the server's config ``sites`` list is
 A site with ``netns`` listens inside that network namespace: the main thread enters it just while the
 listening socket is made (``setns``), and every connection accepted there, with its RTP interleaved in
 the RTSP TCP connection, stays in it, so its bytes cross the site's shaped veth. Paths are matched with
-their query (Dahua's ``?channel=..&subtype=..``, see ``drop_content_base``). A loss burst drops that share of the site's RTP packets
+their query (Dahua's ``?channel=..&subtype=..``, see ``drop_content_base``). A loss burst drops that share of
+the site's RTP packets
 after the payloader (what a lossy link does to RTP); a reboot closes every client of the site and removes
 its paths until the site is back online.
 """

@@ -56,7 +56,8 @@ def read_mot(path: Path, default_cls: str = "person") -> dict[int, list[tuple[in
             continue
         x, y, w, h = v[2:6]
         out.setdefault(int(v[0]) - 1, []).append(
-            (int(v[1]), cls, (round(x), round(y), round(x + w), round(y + h)), min(1.0, max(0.0, v[8] if len(v) > 8 else 1.0))))
+            (int(v[1]), cls, (round(x), round(y), round(x + w), round(y + h)),
+             min(1.0, max(0.0, v[8] if len(v) > 8 else 1.0))))
     return out
 
 

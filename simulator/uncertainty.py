@@ -139,7 +139,8 @@ class SizingInterval:
         return [r for r in self.replications if r.failed]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"replications": len(self.replications), "planned": self.planned, "failed": [r.failed for r in self.failed],
+        return {"replications": len(self.replications), "planned": self.planned,
+                "failed": [r.failed for r in self.failed],
                 "items": self.items, "cost_usd": self.cost, "spread": self.spread, "window_s": self.window_s,
                 "wall_s": round(self.wall_s, 1), "workers": self.workers,
                 "draws": [{"index": r.index, "factors": r.factors, "cost_usd": r.cost, "binding": r.binding,

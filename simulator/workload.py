@@ -1,7 +1,8 @@
 """What the city asks of the system at a given hour: cameras online per class, analytic rates, viewers.
 
 Reads the scenario's ``cameras:`` section (as plain data: classes, counts, profiles) and its
-``simulation:`` section; profiles by name come from ``common.profiles.PROFILES`` (pure data). ``Workload`` is the flat, frozen input of
+``simulation:`` section; profiles by name come from ``common.profiles.PROFILES`` (pure data). ``Workload`` is
+the flat, frozen input of
 both models; ``scaled`` multiplies one axis (cameras, analytic fps, viewers) for knee searches.
 """
 from __future__ import annotations

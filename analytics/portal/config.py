@@ -40,7 +40,8 @@ class PortalConfig(StrictModel):
     max_concurrency: int = Field(64, ge=1, le=100_000,
                                  description="requests in flight per worker before fast 503s")
     retry_after_s: int = Field(2, ge=1, le=3600, description="Retry-After header of overload 503s")
-    snapshot_refresh_s: float = Field(5.0, ge=0.1, le=3600, description="a camera's snapshot is re-grabbed at most this often")
+    snapshot_refresh_s: float = Field(5.0, ge=0.1, le=3600,
+                                      description="a camera's snapshot is re-grabbed at most this often")
     snapshot_timeout_s: float = Field(8.0, gt=0, le=120, description="give up on a snapshot grab after this long")
     hls_idle_timeout_s: float = Field(20.0, gt=0, le=3600,
                                       description="a packager stops this long after its last viewer's last request")
@@ -59,9 +60,10 @@ class PortalConfig(StrictModel):
     login_window_s: float = Field(60.0, gt=0, le=86400, description="... within this window")
     page_max: int = Field(500, ge=1, le=10_000, description="largest page of events a query may ask for")
     users: list[PortalUser] = Field(default_factory=list, description="operator and RT-head accounts")
-    state_dir: str = Field(".state/portal", description="HLS output, snapshot cache, tokens, metrics (shared by workers); "
-                                                        "a directory of its own: the portal refuses one it did not "
-                                                        "create unless it is empty")
+    state_dir: str = Field(".state/portal",
+                           description="HLS output, snapshot cache, tokens, metrics (shared by workers); "
+                                       "a directory of its own: the portal refuses one it did not "
+                                       "create unless it is empty")
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024,
                                 description="largest request body accepted (413 beyond)")
     max_connections: int = Field(4096, ge=16, le=1_000_000,

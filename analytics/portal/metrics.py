@@ -103,7 +103,8 @@ def render(root: Path, gauges: dict[str, tuple[str, float | dict[str, float]]]) 
             lines.append(f'tilik_request_duration_seconds_bucket{{route="{_esc(r)}",le="{le}"}} {cum}')
         lines.append(f'tilik_request_duration_seconds_sum{{route="{_esc(r)}"}} {hsum[r]:.6f}')
         lines.append(f'tilik_request_duration_seconds_count{{route="{_esc(r)}"}} {cum}')
-    lines += ["# HELP tilik_overload_rejections_total Requests refused with 503 because the concurrency bound was reached.",
+    lines += ["# HELP tilik_overload_rejections_total Requests refused with 503 because the concurrency bound "
+              "was reached.",
               "# TYPE tilik_overload_rejections_total counter", f"tilik_overload_rejections_total {rejected}",
               "# HELP tilik_inflight_requests Requests being served (at the workers' last report).",
               "# TYPE tilik_inflight_requests gauge", f"tilik_inflight_requests {inflight}",

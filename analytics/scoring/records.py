@@ -16,7 +16,8 @@ stands for (``observed_time``):
 | ``line_count`` | first frame past the line | ``line_count`` at its deciding frame |
 | ``illegal_parking`` | start of the dwell | ``illegal_parking`` (the decision), the settled stop's ``start_clip_s`` |
 | ``zone_people`` | the window's last frame | the window's event, at its deciding frame |
-| ``flood_level`` / ``garbage_presence`` | onset (level over ``FLOOD_ONSET`` / garbage appears) | first window of the loop over the threshold / present, at its deciding frame |
+| ``flood_level`` | onset (level over ``FLOOD_ONSET``) | the loop's first window over it, at its deciding frame |
+| ``garbage_presence`` | onset (garbage appears) | the loop's first window with garbage present, at its deciding frame |
 """
 from __future__ import annotations
 

@@ -90,6 +90,9 @@ def model_card(facts: dict, command: str) -> str:
     rows = "\n".join(f"| {c} | {per.get(c, '-')} | {facts.get('per_class_mAP50_95', {}).get(c, '-')} | "
                      f"{objs.get('train', {}).get(c, '-')} | {objs.get('val', {}).get(c, '-')} |"
                      for c in ("car", "motorcycle", "bus", "truck", "person"))
+    training = (f"{imgs.get('train', '?')} frames decoded from encoded generated clips (scene seeds "
+                f"{ds.get('clips', {}).get('train', ['?'])[0]}..., "
+                "varied traffic, night, rain, flood, garbage, 240p..720p)")
     return f"""# Model card: {Path(facts['weights']).name}
 
 The project's own small detector for **generated** street footage (the camera farm's scene generator). It is not a
@@ -102,7 +105,7 @@ measuring the stack offline, where no COCO-trained weights are available.
 | classes | car, motorcycle, bus, truck, person (ids 0..4) |
 | input size | {facts['imgsz']} |
 | epochs | {facts['epochs']} (batch {facts['batch']}, device {facts['device']}, {facts['train_s']} s) |
-| training data | {imgs.get('train', '?')} frames decoded from encoded generated clips (scene seeds {ds.get('clips', {}).get('train', ['?'])[0]}..., varied traffic, night, rain, flood, garbage, 240p..720p) |
+| training data | {training} |
 | held-out data | {imgs.get('val', '?')} frames from scene seeds disjoint from training |
 | mAP50 (held-out) | {facts['mAP50']} |
 | mAP50-95 (held-out) | {facts['mAP50_95']} |

@@ -76,7 +76,8 @@ def run_up(args: argparse.Namespace) -> int:
         fleet.start(timeout=args.timeout)
         cams = fleet.cameras
         print(f"{len(cams)} cameras up ({scenario.cameras.backend} backend, shard "
-              f"{fleet.shard[0]}/{fleet.shard[1]}) in {time.monotonic() - t0:.1f}s; status: {fleet.api_url}/v3/paths/list")
+              f"{fleet.shard[0]}/{fleet.shard[1]}) in {time.monotonic() - t0:.1f}s; "
+              f"status: {fleet.api_url}/v3/paths/list")
         for cam in cams[:20]:
             print(f"  {cam.url}  {cam.group}{' / ' + cam.kecamatan if cam.kecamatan else ''}"
                   f"{'' if cam.online else '  (offline)'}")

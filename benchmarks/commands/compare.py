@@ -29,8 +29,10 @@ def run(args: argparse.Namespace) -> int:
     for n in notes_b:
         print(f"note: {args.run_b}: {n}")
     changes = compare_runs(a, b, args.threshold)
-    print(f"A: {a.get('run_id')} ({a['commit_info'].get('id', '')[:10]}{' dirty' if a['commit_info'].get('dirty') else ''})")
-    print(f"B: {b.get('run_id')} ({b['commit_info'].get('id', '')[:10]}{' dirty' if b['commit_info'].get('dirty') else ''})")
+    print(f"A: {a.get('run_id')} ({a['commit_info'].get('id', '')[:10]}"
+          f"{' dirty' if a['commit_info'].get('dirty') else ''})")
+    print(f"B: {b.get('run_id')} ({b['commit_info'].get('id', '')[:10]}"
+          f"{' dirty' if b['commit_info'].get('dirty') else ''})")
     print(knee_change(a, b))
     if not changes:
         print("no step with the same load in both runs: nothing to compare")

@@ -91,7 +91,8 @@ def run_train(args: argparse.Namespace) -> int:
         raise InputError("epochs must be >= 1", where="--epochs")
     facts = train(Path(args.data), args.epochs, args.imgsz, args.device, Path(args.out), batch=args.batch,
                   workers=args.workers, amp=args.amp)
-    cmd = (f"tilikbench detector dataset --out {args.data} --images {facts['dataset'].get('images', {}).get('train', 0) + facts['dataset'].get('images', {}).get('val', 0)} "
+    images = facts["dataset"].get("images", {})
+    cmd = (f"tilikbench detector dataset --out {args.data} --images {images.get('train', 0) + images.get('val', 0)} "
            f"--imgsz {facts['dataset'].get('imgsz', args.imgsz)} --seed {facts['dataset'].get('seed', 0)}\n"
            + "tilikbench detector train " + " ".join(shlex.quote(a) for a in
                                                   ["--data", args.data, "--epochs", str(args.epochs), "--imgsz",

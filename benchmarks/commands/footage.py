@@ -90,7 +90,8 @@ def build_spec(args: argparse.Namespace) -> SceneSpec:
         return SceneSpec(**fields)
     except ValidationError as e:
         err = e.errors()[0]
-        raise InputError(f"{'.'.join(map(str, err['loc'])) or 'scene'}: {err['msg']}", where="footage generate") from None
+        raise InputError(f"{'.'.join(map(str, err['loc'])) or 'scene'}: {err['msg']}",
+                         where="footage generate") from None
 
 
 def run_generate(args: argparse.Namespace) -> int:

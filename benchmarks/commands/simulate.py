@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     print("utilisation:")
     for name, res in r.resources.items():
         print(f"  {name:<11} {res.utilisation:7.1%}  ({res.demand:,.2f} of {res.capacity:,.2f} {res.unit})")
-    print("queues: detector mean {mean:.2f} max {max:.0f} (mean batch {mean_batch:.1f}); ".format(**r.queues["detector"])
+    print("queues: detector mean {mean:.2f} max {max:.0f} (mean batch {mean_batch:.1f}); ".format(
+          **r.queues["detector"])
           + f"portal mean {r.queues['portal']['mean']:.2f}")
     print("latency (s):   mean      p50      p95      p99")
     for name, q in r.latency.items():

@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
           f"{r.viewers_peak:,.0f} viewers at the busiest minute (hour {r.hour})")
     print(f"bill of materials (headroom: peak utilisation <= {s.headroom:.0%}):")
     for b in s.bom:
-        print(f"  {b.quantity:>7,.0f} x {b.name:<14} {b.item:<58} {b.unit_price_usd:>9,.0f} USD  {b.total_usd:>12,.0f} USD")
+        print(f"  {b.quantity:>7,.0f} x {b.name:<14} {b.item:<58} {b.unit_price_usd:>9,.0f} USD  "
+              f"{b.total_usd:>12,.0f} USD")
     print(f"  total {s.cost:,.0f} USD once, and {s.yearly_usd:,.0f} USD a year for links")
     print("utilisation at the design hour (failover case: busiest ingest server and portal spares down):")
     for name, res in r.resources.items():
@@ -146,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
     out = {**stamp("sizing", RESULT_SCHEMA_VERSION), "scenario": scenario.name,
            "bom": [{"item": b.item, "name": b.name, "quantity": b.quantity, "unit_price_usd": b.unit_price_usd,
                     "total_usd": b.total_usd, "per_year": b.per_year} for b in s.bom],
-           "cost_usd": s.cost, "yearly_usd": s.yearly_usd, "binding_resource": s.binding_resource, "headroom": s.headroom,
+           "cost_usd": s.cost, "yearly_usd": s.yearly_usd, "binding_resource": s.binding_resource,
+           "headroom": s.headroom,
            "storage_tb": s.storage_tb, "ingest_gbps": s.ingest_gbps, "egress_gbps": s.egress_gbps,
            "hardware": s.hardware.spec().model_dump(), "result": r.to_dict(),
            "interval": interval.to_dict() if interval is not None else None,

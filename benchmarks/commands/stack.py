@@ -57,7 +57,8 @@ def run_up(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     if sc.stack is not None and not isinstance(sc.stack, StackConfig):
         raise InputError(f"the scenario's stack is an external system ({sc.stack.name}); `stack up` runs the "
-                         "built-in stack, `tilikbench run` drives an external one", where=f"{args.scenario}: stack.type")
+                         "built-in stack, `tilikbench run` drives an external one",
+                         where=f"{args.scenario}: stack.type")
     cfg = sc.stack or StackConfig()
     upd = {}
     if args.workers:

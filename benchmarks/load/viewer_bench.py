@@ -161,7 +161,8 @@ def run_cell(policy: str, viewers: int, records: list[dict], base: PortalConfig,
 
 
 START_CELLS_MAX_VIEWERS = 10
-MEDIAN_KEYS = ("ttff_p50_ms", "ttff_p95_ms", "stall_ratio", "stalls_per_min", "packagers", "packager_cpu_pct_per_camera",
+MEDIAN_KEYS = ("ttff_p50_ms", "ttff_p95_ms", "stall_ratio", "stalls_per_min", "packagers",
+               "packager_cpu_pct_per_camera",
                "packager_rss_mb_per_camera", "portal_cpu_pct", "portal_cpu_pct_per_viewer", "portal_rss_mb",
                "chromium_cpu_pct")
 
@@ -210,8 +211,10 @@ def calibration(cells: list[dict]) -> dict[str, Any]:
         "packager_cpu_pct_per_camera": _pct([c["packager_cpu_pct_per_camera"] for c in pk], 50),
         "packager_rss_mb_per_camera": _pct([c["packager_rss_mb_per_camera"] for c in pk], 50),
         "portal_cpu_pct_per_hls_viewer": _pct([c["portal_cpu_pct_per_viewer"] for c in hls if c["viewers"] >= 10], 50),
-        "portal_cpu_pct_per_webrtc_viewer": _pct([c["portal_cpu_pct_per_viewer"] for c in rtc if c["viewers"] >= 10], 50),
-        "note": "percent of one core; medians over the bench's cells; ttff from pressing play to the first decoded frame",
+        "portal_cpu_pct_per_webrtc_viewer": _pct([c["portal_cpu_pct_per_viewer"] for c in rtc if c["viewers"] >= 10],
+                                                 50),
+        "note": "percent of one core; medians over the bench's cells; "
+                "ttff from pressing play to the first decoded frame",
     }
 
 

@@ -10,7 +10,8 @@ compute-bound work; a reference therefore does the same kind of work as our side
 The ratio is computed from pytest-benchmark's statistics (the rounds each side's entry holds): an attempt
 interleaves the two sides round by round (see ``PairedGate._attempt``) and the ratio is the median over
 rounds of ours / reference (``paired_median_ratio``). A gate over its limit is measured again (up to
-``attempts`` in all) and fails only when every attempt is over: a burst of neighbour load passes the second look, a 2x slower path fails all of them. The best
+``attempts`` in all) and fails only when every attempt is over: a burst of neighbour load passes the
+second look, a 2x slower path fails all of them. The best
 attempt's two entries go into the benchmark session, so ``--benchmark-autosave`` writes them (with
 pytest-benchmark's ``machine_info`` and ``commit_info``) and ``pytest-benchmark compare`` shows them
 across commits; every attempt's ratio, the limit and the verdict are in the entries' ``extra_info``.

@@ -75,7 +75,8 @@ TIER_MESSAGES: dict[str, dict[str, str]] = {
         "tier_day": "Sepanjang hari: ke-24 jam disimulasikan (penonton malam, bitrate malam yang lebih tinggi); "
                     "jam {hour} yang paling ketat ({binding} pada {ratio} dari batasnya).",
         "sbind_capacity": "kapasitasnya", "sbind_streams": "jumlah aliran kamera yang sanggup ditangani tiap disk",
-        "sbind_workload": "beban kerja tahunan yang sanggup ditangani tiap disk", "sbind_throughput": "kecepatan tulisnya",
+        "sbind_workload": "beban kerja tahunan yang sanggup ditangani tiap disk",
+        "sbind_throughput": "kecepatan tulisnya",
         "res_site_uplink": "uplink lokasi NVR", "res_core_wan": "WAN kota ke pusat data",
         "res_switch_uplink": "uplink switch", "res_internet_egress": "jalur internet ke penonton",
         "res_disk_streams": "aliran per disk", "res_disk_capacity": "kapasitas disk",

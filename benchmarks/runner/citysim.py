@@ -52,7 +52,8 @@ def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float)
     with ProcessSet() as procs:
         # the interval and the sensitivity bars each get a share of the time; what finishes is kept
         p = procs.start("size", [sys.executable, "-m", "benchmarks.cli", "size", str(target),
-                                 "--calibration", str(calibration), "--out", str(out_dir), "--sensitivity", "--no-phases",
+                                 "--calibration", str(calibration), "--out", str(out_dir), "--sensitivity",
+                                 "--no-phases",
                                  "--time-limit-seconds", f"{timeout_s * 0.3:.0f}"],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -181,7 +182,8 @@ def city_curves(target: Path, calibration: Path, hardware: dict | None, budget_s
 def city_scale(results: dict[str, Any], run_dir: Path, budget_s: float = 240.0) -> dict[str, Any]:
     """Sizing and curves for the Semarang target, within ``budget_s`` seconds in all."""
     if not TARGET.exists():
-        return {"sizing_why": f"no target scenario ({TARGET.name})", "curves_why": f"no target scenario ({TARGET.name})"}
+        return {"sizing_why": f"no target scenario ({TARGET.name})",
+                "curves_why": f"no target scenario ({TARGET.name})"}
     try:
         cal_path, how = write_calibration(results, run_dir)
     except Exception as e:   # a missing simulator part must not lose the run

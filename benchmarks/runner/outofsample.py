@@ -134,7 +134,8 @@ def predict_knee(target: dict[str, Any], calibrating: dict[str, Any], scenario, 
             continue
         # resolved like the run's own knee: halfway between the last pass and the failure, to refine_to
         refine_to = (target.get("run") or {}).get("refine_to")
-        while passing is not None and refine_to and (step["load"][axis] - passing[axis]) / step["load"][axis] > refine_to:
+        while (passing is not None and refine_to
+               and (step["load"][axis] - passing[axis]) / step["load"][axis] > refine_to):
             mid = midpoint(passing, step["load"])
             if mid[axis] in (passing[axis], step["load"][axis]):
                 break
@@ -158,7 +159,8 @@ def _not_comparable(calibrating: dict[str, Any], target: dict[str, Any]) -> str 
     """Why a pairing cannot count before anything is predicted (None: it can)."""
     fit = (calibrating.get("measured_costs") or {}).get("fit") or {}
     if fit.get("method") in (None, "reference"):
-        return f"the {_cpus(calibrating):g}-core run fitted no costs below its knee ({fit.get('provenance', 'no trials')})"
+        return (f"the {_cpus(calibrating):g}-core run fitted no costs below its knee "
+                f"({fit.get('provenance', 'no trials')})")
     knee = target.get("knee")
     if not knee:
         return f"the {_cpus(target):g}-core run found no knee within its stepped range"

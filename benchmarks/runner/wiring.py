@@ -42,8 +42,9 @@ def build_components(scenario, options) -> tuple[list[Component], dict[str, Wiri
         wired["fleet"] = Wiring.WIRED
     else:
         wired["fleet"], whys["fleet"] = Wiring.NOT_AVAILABLE, "fake_cameras.fleet is missing"
-    stack_adapter = ("benchmarks.runner.external_component", "ExternalComponent") \
-        if getattr(scenario.stack, "type", None) == "external" else ("benchmarks.runner.stack_component", "StackComponent")
+    stack_adapter = (("benchmarks.runner.external_component", "ExternalComponent")
+                     if getattr(scenario.stack, "type", None) == "external"
+                     else ("benchmarks.runner.stack_component", "StackComponent"))
     for section, module, adapter in (("stack", *stack_adapter),
                                      ("portal", "benchmarks.runner.portal_component", "PortalComponent"),
                                      ("load", "benchmarks.runner.load_component", "LoadComponent")):

@@ -56,7 +56,8 @@ def draw_background(width: int, height: int, night: bool, rain: bool, rng: np.ra
         # ground floor: a shutter or an open shop and a sign board
         sy = bot - int(H * 0.07)
         img[sy:bot, x + bw // 10:x + bw - bw // 10] = (110, 110, 115) if rng.random() < 0.5 else (60, 75, 90)
-        sign = np.array([(40, 40, 200), (200, 120, 30), (30, 160, 220), (60, 150, 60)][int(rng.integers(4))], np.float32)
+        sign = np.array([(40, 40, 200), (200, 120, 30), (30, 160, 220), (60, 150, 60)][int(rng.integers(4))],
+                        np.float32)
         img[sy - int(H * 0.03):sy - int(H * 0.008), x + bw // 8:x + bw - bw // 8] = sign
         img[top:bot, x + bw - 1:x + bw] *= 0.6
         x += bw

@@ -133,7 +133,8 @@ def make_style(cls: str, rng: np.random.Generator) -> tuple[float, float, dict]:
         "shirt": _pick(rng, SHIRT_COLOURS), "trousers": _pick(rng, ((60, 50, 40), (120, 80, 40), (40, 40, 40),
                                                                       (150, 150, 150), (90, 60, 110))),
         "skin": _pick(rng, SKIN_COLOURS), "hair": (20, 20, 25) if rng.random() < 0.8 else (200, 200, 200),
-        "hijab": bool(rng.random() < 0.3), "scarf": _pick(rng, SHIRT_COLOURS), "phase": float(rng.uniform(0, 2 * math.pi))}
+        "hijab": bool(rng.random() < 0.3), "scarf": _pick(rng, SHIRT_COLOURS),
+        "phase": float(rng.uniform(0, 2 * math.pi))}
 
 
 class _LaneBook:

@@ -115,7 +115,8 @@ class Scene:
         for k, (tr, box, _, _) in enumerate(items, start=1):
             x1, y1, x2, y2 = box
             full = max(1, round((x2 - x1) / c) * round((y2 - y1) / c))
-            cb = (max(0, math.floor(x1)), max(0, math.floor(y1)), min(self.W, math.ceil(x2)), min(self.H, math.ceil(y2)))
+            cb = (max(0, math.floor(x1)), max(0, math.floor(y1)),
+                  min(self.W, math.ceil(x2)), min(self.H, math.ceil(y2)))
             if cb[2] - cb[0] < 1 or cb[3] - cb[1] < 1:
                 continue
             objects.append(GTObject(tr.track_id, tr.cls, cb, round(min(1.0, seen[k] / full), 3)))

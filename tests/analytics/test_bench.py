@@ -104,8 +104,10 @@ def test_cameras_per_core_vs_naive_at_the_same_analysed_fps(bench_fleet, tmp_pat
     ours_cams = ours["analysed_per_s"] / sample_fps
     naive_per_core, ours_per_core = naive_cams / naive["cores"], ours_cams / ours["cores"]
     ratio = ours_per_core / naive_per_core
-    print(f"\n{'pipeline (1 fps analysed per camera)':<40}{'cameras analysed':>18}{'cores used':>12}{'cameras/core':>14}")
-    print(f"{'naive (decode all, predict batch 1)':<40}{naive_cams:>18.2f}{naive['cores']:>12.2f}{naive_per_core:>14.2f}")
+    print(f"\n{'pipeline (1 fps analysed per camera)':<40}{'cameras analysed':>18}{'cores used':>12}"
+          f"{'cameras/core':>14}")
+    print(f"{'naive (decode all, predict batch 1)':<40}{naive_cams:>18.2f}{naive['cores']:>12.2f}"
+          f"{naive_per_core:>14.2f}")
     print(f"{'stack (decode all, batched)':<40}{ours_cams:>18.2f}{ours['cores']:>12.2f}{ours_per_core:>14.2f}")
     print(f"ratio {ratio:.2f}x (target >= {TARGET_PER_CORE}x); stack dropped {ours['dropped']} sampled frames; "
           f"load average {os.getloadavg()[0]:.1f}")

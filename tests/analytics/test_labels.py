@@ -32,14 +32,17 @@ def _as_mot(gt) -> str:
         for o in f.objects:
             if o.cls in MOT_CLASS:
                 x1, y1, x2, y2 = o.box
-                rows.append(f"{f.frame + 1},{o.track_id},{x1},{y1},{x2 - x1},{y2 - y1},1,{MOT_CLASS[o.cls]},{o.visible}")
+                rows.append(f"{f.frame + 1},{o.track_id},{x1},{y1},{x2 - x1},{y2 - y1},1,{MOT_CLASS[o.cls]},"
+                            f"{o.visible}")
     return "\n".join(rows) + "\n"
 
 
 def _as_coco(gt) -> dict:
     images = [{"id": 100 + f.frame, "video_id": 1, "frame_id": f.frame} for f in gt.per_frame]
-    anns = [{"id": i, "image_id": 100 + f.frame, "bbox": [o.box[0], o.box[1], o.box[2] - o.box[0], o.box[3] - o.box[1]],
-             "category_id": {"car": 3, "motorcycle": 4, "bus": 6, "truck": 8, "person": 1}[o.cls], "instance_id": o.track_id}
+    anns = [{"id": i, "image_id": 100 + f.frame,
+             "bbox": [o.box[0], o.box[1], o.box[2] - o.box[0], o.box[3] - o.box[1]],
+             "category_id": {"car": 3, "motorcycle": 4, "bus": 6, "truck": 8, "person": 1}[o.cls],
+             "instance_id": o.track_id}
             for i, (f, o) in enumerate((f, o) for f in gt.per_frame for o in f.objects)]
     cats = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 4, "name": "motorcycle"},
             {"id": 6, "name": "bus"}, {"id": 8, "name": "truck"}]

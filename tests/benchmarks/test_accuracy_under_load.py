@@ -114,9 +114,12 @@ def _run(points):
 def test_f1_per_rule_against_load_in_both_languages():
     data = _run([(2, [{"event_tp.line_count": 4, "event_fp.line_count": 0, "event_fn.line_count": 0,
                        "event_tp.zone_people": 2, "event_f1": 1.0}]),
-                 (4, [{"event_tp.line_count": 3, "event_fp.line_count": 1, "event_fn.line_count": 2, "event_f1": 0.6},
-                      {"event_tp.line_count": 1, "event_fp.line_count": 0, "event_fn.line_count": 1, "event_f1": 0.7}])])
-    assert step_f1([t["metrics"] for t in data["steps"][1]["trials"]], "line_count") == pytest.approx(2 * 4 / (2 * 4 + 1 + 3))
+                 (4, [{"event_tp.line_count": 3, "event_fp.line_count": 1, "event_fn.line_count": 2,
+                       "event_f1": 0.6},
+                      {"event_tp.line_count": 1, "event_fp.line_count": 0, "event_fn.line_count": 1,
+                       "event_f1": 0.7}])])
+    assert (step_f1([t["metrics"] for t in data["steps"][1]["trials"]], "line_count")
+            == pytest.approx(2 * 4 / (2 * 4 + 1 + 3)))
     for lang in ("en", "id"):
         assert plots.accuracy_plot(data, Catalogue(lang))
     assert Catalogue("id")("acc_step", rule="line_count") != Catalogue("en")("acc_step", rule="line_count")

@@ -68,12 +68,14 @@ def test_report_states_the_margin_in_both_languages(curves):
 def test_every_breach_kind_reads_in_both_languages():
     from benchmarks.report.build import breach_text
     from simulator.model import breach_text as cli_text
-    breaches = [{"key": "frame_to_event", "value": 4.2, "limit": 2.0}, {"key": "viewer_start", "value": 6.1, "limit": 5.0},
+    breaches = [{"key": "frame_to_event", "value": 4.2, "limit": 2.0},
+                {"key": "viewer_start", "value": 6.1, "limit": 5.0},
                 {"key": "api", "value": 812.0, "limit": 500.0}, {"key": "frame_drop", "value": 0.031, "limit": 0.01},
                 {"key": "viewers_refused", "value": 0.12}, {"key": "overloaded", "resource": "detector", "value": 1.3}]
     en = [breach_text(b, Catalogue("en")) for b in breaches]
     idn = [breach_text(b, Catalogue("id")) for b in breaches]
-    assert en == ["frame-to-event p95 4.20 s over 2 s", "viewer start p95 6.10 s over 5 s", "API p95 812 ms over 500 ms",
+    assert en == ["frame-to-event p95 4.20 s over 2 s", "viewer start p95 6.10 s over 5 s",
+                  "API p95 812 ms over 500 ms",
                   "3.1% of frames dropped, over 1.0%", "12.0% of viewers refused for lack of egress",
                   "detector overloaded (130%)"]
     assert idn[5] == "detektor kelebihan beban (130%)" and "melebihi 2 detik" in idn[0]

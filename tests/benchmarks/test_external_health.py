@@ -63,7 +63,8 @@ def test_prometheus_counters_gauges_and_a_lag_histogram_become_the_runs_metrics(
     up.labels("rt-0001").set(1)
     up.labels("rtsp://127.0.0.1:8554/rt-0002").set(1)     # a system that names cameras by their URL
     with endpoint(reg) as url:
-        r = reader(url, {"decoded_frames": "nvr_frames_decoded_total", "online": "nvr_stream_up", "lag_s": "nvr_lag_seconds",
+        r = reader(url, {"decoded_frames": "nvr_frames_decoded_total", "online": "nvr_stream_up",
+                         "lag_s": "nvr_lag_seconds",
                          "host_cpu_seconds": {"name": "node_cpu_seconds", "labels": {"mode": ["user", "system"]}}},
                    camera_label="stream")
         r.check_mapped()
@@ -87,7 +88,8 @@ def test_prometheus_counters_gauges_and_a_lag_histogram_become_the_runs_metrics(
 
 def test_a_camera_that_stalls_or_goes_offline_counts_as_lost_and_a_counter_reset_is_not_negative():
     s0 = HealthSnapshot(0.0, {"a": {"decoded_frames": 500.0}, "b": {"decoded_frames": 70.0}, "c": {"fps": 5.0}})
-    s1 = HealthSnapshot(5.0, {"a": {"decoded_frames": 50.0}, "b": {"decoded_frames": 70.0}, "c": {"fps": 5.0, "online": 0}})
+    s1 = HealthSnapshot(5.0, {"a": {"decoded_frames": 50.0}, "b": {"decoded_frames": 70.0},
+                              "c": {"fps": 5.0, "online": 0}})
     m = trial_metrics(s0, s1, ["a", "b", "c", "d"], {}, measured_by_pid=True)
     assert m["decoded_fps_total"] == pytest.approx(10.0)    # a restarted: its 50 frames count, not -450
     assert m["stream_loss"] == 0.75                          # b stalled, c reports offline, d is not reported
@@ -137,7 +139,8 @@ EXTERNAL = {"type": "external", "name": "an NVR", "ports": ["http"],
 def _scenario(tmp_path, stack: dict):
     path = tmp_path / "nvr.yaml"
     path.write_text(yaml.safe_dump({
-        "name": "nvr", "cameras": {"classes": [{"name": "rt", "count": 2, "group": "CCTV RT", "profile": "test-240p10"}]},
+        "name": "nvr",
+        "cameras": {"classes": [{"name": "rt", "count": 2, "group": "CCTV RT", "profile": "test-240p10"}]},
         "slos": {"stream_loss": 0.1}, "run": {"cameras": [1, 2]}, "stack": stack}))
     return path
 

@@ -49,7 +49,8 @@ def test_run_stops_at_the_knee_and_measures_the_parts_cpu(tmp_path):
     assert [s["load"]["cameras"] for s in refined] == [3]
     knee = data["knee"]
     assert knee["value"] == (3 if refined[0]["verdict"]["ok"] is False else 4)
-    assert knee["last_passing_value"] == (2 if knee["value"] == 3 else 3) and knee["binding_slo"] == "analytics_lag_p95_s"
+    assert knee["last_passing_value"] == (2 if knee["value"] == 3 else 3)
+    assert knee["binding_slo"] == "analytics_lag_p95_s"
     assert knee["at_last_step"] is False and knee["at_first_step"] is False
     assert data["complete"] is True and data["stop_reason"].startswith("knee")
     cpu = [t["metrics"]["cpu_pct.work"] for s in data["steps"] for t in s["trials"]]

@@ -57,7 +57,8 @@ rtsp_sessions{id="3",state="read"} 1
 
 
 def test_config_puts_every_listener_on_loopback_and_one_path_per_camera():
-    cams = [ServedCamera("atcs-0001", Path("a.mp4"), "h264", 15.0), ServedCamera("rt-0001", Path("b.mp4"), "h264", 10.0)]
+    cams = [ServedCamera("atcs-0001", Path("a.mp4"), "h264", 15.0),
+            ServedCamera("rt-0001", Path("b.mp4"), "h264", 10.0)]
     cfg = make_config("127.0.0.1", {"rtsp": 18554, "api": 19997, "hls": 18888, "metrics": 19998, "rtp": 18000}, cams)
     assert cfg["rtspAddress"] == "127.0.0.1:18554" and cfg["hlsAddress"] == "127.0.0.1:18888"
     assert cfg["api"] is True and cfg["apiAddress"] == "127.0.0.1:19997"

@@ -7,7 +7,8 @@ the embedded server keeps 1,000 cameras healthy on this machine. The embedded se
 (``serving="loop"``: no Python per packet; ``TILIKBENCH_BENCH_SERVING=appsrc`` measures the per-packet
 Python serving instead, whose target was 0.5x).
 
-For N in the compared sizes (default 50 and 200) every camera is consumed by one stream-copy reader (``fake_cameras.reader``
+For N in the compared sizes (default 50 and 200) every camera is consumed by one stream-copy reader
+(``fake_cameras.reader``
 processes, about 100 streams each, measured apart). The serving side is the server process and its
 children (ours), or the relay plus every publisher (baseline). CPU comes from psutil cpu_times deltas
 over consecutive windows; the figure is the median window. A camera is healthy when its reader gets
@@ -240,7 +241,8 @@ def test_serving_cpu_per_camera_vs_ffmpeg_relay_baseline(tmp_path):
                       "floor_packets_per_s": round(floor_pkts * n), "floor_bytes_per_s": round(floor_bytes * n)})
         print(f"\nN={n:4d} dense, embedded only: serving CPU {100 * r['serving_cpu']:.1f}% "
               f"({100 * r['serving_cpu'] / n:.4f}%/camera) | healthy {h['healthy']}/{n} (min fps {h['min_fps']:.1f}) "
-              f"| readers {100 * r['reader_cpu']:.0f}% CPU | {round(floor_pkts * n)} pkt/s | load {r['load_avg_1m']:.1f}",
+              f"| readers {100 * r['reader_cpu']:.0f}% CPU | {round(floor_pkts * n)} pkt/s "
+              f"| load {r['load_avg_1m']:.1f}",
               flush=True)
     every = rows + dense
     largest = max((r["cameras"] for r in every if r["embedded"]["healthy"] == r["cameras"]), default=0)
@@ -262,7 +264,8 @@ def test_serving_cpu_per_camera_vs_ffmpeg_relay_baseline(tmp_path):
     for r in rows:
         n = r["cameras"]
         assert r["embedded"]["healthy"] == n and r["baseline"]["healthy"] == n, \
-            f"N={n}: every camera must be healthy on both sides to compare: {r['embedded']['healthy']} and {r['baseline']['healthy']}"
+            f"N={n}: every camera must be healthy on both sides to compare: {r['embedded']['healthy']} and " \
+            f"{r['baseline']['healthy']}"
         assert r["ratio"] <= TARGET_RATIO, f"N={n}: embedded/baseline CPU per camera {r['ratio']:.3f} > {TARGET_RATIO}"
     assert largest >= TARGET_HEALTHY, (f"largest size with every camera healthy is {largest}, target {TARGET_HEALTHY} "
                                        f"(load average {os.getloadavg()})")

@@ -225,7 +225,8 @@ def test_portal_throughput_viewers_and_costs(stack, stack_mod, bench_portal, tmp
                 rows[name].append((r.total.rps, r.total.p95_ms, r.total.failures))
     cmp_ = {n: {"rps_median": statistics.median(x[0] for x in v), "p95_ms_median": statistics.median(x[1] for x in v),
                 "failures": sum(x[2] for x in v), "repeats": len(v)} for n, v in rows.items()}
-    cmp_["rps_ratio_portal_over_baseline"] = round(cmp_["portal"]["rps_median"] / max(cmp_["baseline"]["rps_median"], 1e-9), 2)
+    cmp_["rps_ratio_portal_over_baseline"] = round(
+        cmp_["portal"]["rps_median"] / max(cmp_["baseline"]["rps_median"], 1e-9), 2)
     # per repeat: the portal's run against the baseline's right after it, then the median over repeats
     cmp_["rps_ratio_paired_median"] = round(statistics.median(
         a[0] / max(b[0], 1e-9) for a, b in zip(rows["portal"], rows["baseline"])), 3)
@@ -249,17 +250,20 @@ def test_portal_throughput_viewers_and_costs(stack, stack_mod, bench_portal, tmp
     pl = {s.users: s for s in steps_from_history(vh, name="playlist")}
     sustained = None
     for u in sorted(seg):
-        if u in pl and seg[u].failures == 0 and pl[u].failures == 0 and seg[u].p95_ms < seg_ms and pl[u].p95_ms < seg_ms:
+        if (u in pl and seg[u].failures == 0 and pl[u].failures == 0
+                and seg[u].p95_ms < seg_ms and pl[u].p95_ms < seg_ms):
             sustained = u
         else:
             break
     vgen = view.summary()["generator"]
-    print(f"HLS viewers sustained (segment and playlist p95 < one segment, {seg_ms:.0f} ms, no failures): {sustained} of steps "
+    print(f"HLS viewers sustained (segment and playlist p95 < one segment, {seg_ms:.0f} ms, no failures): "
+          f"{sustained} of steps "
           f"{sorted(seg)}; generator {vgen['mean_cores']} cores mean, {vgen['peak_cores']} peak")
     out["hls_viewers"] = {"sustained": sustained, "criterion_ms": seg_ms,
                           "steps": [{"users": u, "segment_p95_ms": seg[u].p95_ms, "segment_rps": round(seg[u].rps, 1),
                                      "playlist_p95_ms": pl[u].p95_ms if u in pl else None,
-                                     "failures": seg[u].failures + (pl[u].failures if u in pl else 0)} for u in sorted(seg)],
+                                     "failures": seg[u].failures + (pl[u].failures if u in pl else 0)}
+                                    for u in sorted(seg)],
                           "generator": vgen}
     out["loadavg_after"] = os.getloadavg()
     print(f"host load average before/after: {load_before[0]:.1f} / {out['loadavg_after'][0]:.1f} "

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from benchmarks.load.config import MAX_USERS, DiurnalShapeConfig, EndpointMapping, LoadConfig, SpikeShapeConfig, StepShapeConfig
+from benchmarks.load.config import (MAX_USERS, DiurnalShapeConfig, EndpointMapping, LoadConfig, SpikeShapeConfig,
+                                    StepShapeConfig)
 from benchmarks.load.knee import StepStat, users_knee, steps_from_history
 from benchmarks.load.shapes import diurnal_level, diurnal_tick, spike_tick, step_tick
 from benchmarks.yamlpath import validate_file

@@ -76,7 +76,8 @@ def test_live_view_hls_playable_and_packager_stops_after_last_viewer(stack):
     assert "tilik_hls_packagers 1" in metrics and 'tilik_hls_viewers{camera="atcs-0001"} 1' in metrics
     # a second viewer shares the packager
     get(stack.url + "/live/atcs-0001/index.m3u8?sid=viewer2")
-    assert json.loads((stack.tmp / "portal-state" / "hls" / "atcs-0001" / "packager.json").read_text())["pid"] == rec["pid"]
+    packager = stack.tmp / "portal-state" / "hls" / "atcs-0001" / "packager.json"
+    assert json.loads(packager.read_text())["pid"] == rec["pid"]
     for v in ("viewer1", "viewer2"):
         req = urllib.request.Request(stack.url + f"/live/atcs-0001/session?sid={v}", method="DELETE")
         assert urllib.request.urlopen(req, timeout=10).status == 204

@@ -75,8 +75,8 @@ def test_locust_runs_as_a_master_with_workers_and_the_pods_carry_requests_and_li
     _, _, docs = semarang_20
     master = _kind(docs, "Deployment", "locust-master")["spec"]["template"]["spec"]["containers"][0]
     workers = _kind(docs, "Deployment", "locust-worker")
-    assert "--master" in master["command"] and "--worker" in workers["spec"]["template"]["spec"]["containers"][0]["command"]
     worker_cmd = workers["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert "--master" in master["command"] and "--worker" in worker_cmd
     assert worker_cmd[worker_cmd.index("--master-host") + 1] == "locust-master.tilikbench.svc.cluster.local"
     for name in ("cameras",):
         res = _kind(docs, "StatefulSet", name)["spec"]["template"]["spec"]["containers"][0]["resources"]

@@ -35,7 +35,8 @@ def cpu_city(small):
 
 @pytest.fixture
 def spread_cal(cal):
-    s = {k: CostSpread(median=1.0, low=0.8, high=1.2, rel_sd=SPREAD, resamples=200) for k in ("decode_ms", "detector_ms")}
+    s = {k: CostSpread(median=1.0, low=0.8, high=1.2, rel_sd=SPREAD, resamples=200)
+         for k in ("decode_ms", "detector_ms")}
     return cal.model_copy(update={"spread": s})
 
 
