@@ -199,7 +199,8 @@ def calibration_from_results(results_json: dict[str, Any], reference: Calibratio
         value = costs.get(section)
         if value:
             data[section] = value
-            given = costs.get("provenance") if isinstance(costs.get("provenance"), dict) else {}
+            prov = costs.get("provenance")
+            given = prov if isinstance(prov, dict) else {}
             data["provenance"][section] = f"measured in the run: {given[section]}" if given.get(section) \
                 else "measured in the run"
         else:

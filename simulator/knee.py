@@ -72,7 +72,7 @@ def predict_knee(calibration: Calibration, axis: str, steps: Sequence[float], *,
     cameras, cfg, _ = split_scenario(scenario)
     base = build_workload(cameras, cfg)
     if axis == "cameras":
-        now = base.cameras_online
+        now: float = base.cameras_online
     elif axis == "viewers":
         now = float(base.viewers.max())
     elif axis == "analytic_fps":

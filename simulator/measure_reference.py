@@ -106,8 +106,8 @@ def measure_detector(workdir: Path, repeats: int) -> list[dict[str, Any]]:
     name = sess.get_inputs()[0].name
     for size in (320, 640):
         for batch in (1, 4):
-            x = np.zeros((batch, 3, size, size), dtype=np.float32)
-            times = _timed(lambda: sess.run(None, {name: x}), repeats, warmup=2)
+            arr = np.zeros((batch, 3, size, size), dtype=np.float32)
+            times = _timed(lambda: sess.run(None, {name: arr}), repeats, warmup=2)
             rows.append({"backend": "onnxruntime", "model": "yolov8n", "input_size": size, "batch": batch,
                          "ms_per_batch": statistics.median(times), "stdev_ms": statistics.pstdev(times),
                          "threads": 1, "repeats": repeats})
@@ -122,8 +122,8 @@ def measure_portal(workdir: Path, clip720: Path, repeats: int) -> tuple[dict[str
 
     cameras = [{"id": f"rt-{i:05d}", "group": "CCTV RT", "kecamatan": "Semarang Tengah",
                 "hls": f"/hls/rt-{i:05d}/index.m3u8", "online": True} for i in range(100)]
-    frame = np.random.default_rng(0).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
-    frame = cv2.GaussianBlur(frame, (9, 9), 3)
+    noise = np.random.default_rng(0).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+    frame = cv2.GaussianBlur(noise, (9, 9), 3)
     hls_dir = workdir / "hls"
     hls_dir.mkdir()
     subprocess.run(["nice", "-n", "10", "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i",
@@ -170,6 +170,7 @@ def measure(repeats: int = 5) -> dict[str, Any]:
                 decode.append({"codec": codec, "width": w, "height": h, "bitrate_kbps": kbps,
                                "ms_per_frame": ms, "stdev_ms": sd, "frames": frames, "threads": 1})
         detector = measure_detector(work, repeats)
+        assert clip720 is not None          # RESOLUTIONS and CODECS include 720p H.264
         portal, ts_overhead = measure_portal(work, clip720, repeats)
     return {
         **stamp("calibration", CALIBRATION_SCHEMA_VERSION),

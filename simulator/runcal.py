@@ -40,17 +40,19 @@ def _num(m: dict, k: str) -> float | None:
 
 def fit_costs(results: dict[str, Any]) -> dict[str, Any]:
     """Seconds of stack CPU per decoded and per analysed frame, with how they were obtained."""
-    rows, y = [], []
-    dec_stat, det_stat = [], []
+    rows: list[tuple[float, float]] = []
+    y: list[float] = []
+    dec_stat: list[float] = []
+    det_stat: list[float] = []
     for _, m in _trials(results):
         cpu, d, a = _num(m, "cpu_pct.stack"), _num(m, "decoded_fps_total"), _num(m, "analysed_fps_total")
         if cpu is not None and d is not None and a is not None and (d > 0 or a > 0):
             rows.append((d, a))
             y.append(cpu / 100.0)
-        if _num(m, "decode_cpu_ms") is not None:
-            dec_stat.append(_num(m, "decode_cpu_ms"))
-        if _num(m, "detect_cpu_ms") is not None:
-            det_stat.append(_num(m, "detect_cpu_ms"))
+        if (dec_ms := _num(m, "decode_cpu_ms")) is not None:
+            dec_stat.append(dec_ms)
+        if (det_ms := _num(m, "detect_cpu_ms")) is not None:
+            det_stat.append(det_ms)
     out: dict[str, Any] = {"trials": len(rows)}
     if len(rows) >= 2:
         from scipy.optimize import nnls

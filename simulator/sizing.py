@@ -25,7 +25,7 @@ from simulator.calibration import Calibration
 from simulator.config import HardwareSetSpec
 from simulator.costs import egress_bps, ingest_bps
 from simulator.day import DayResult, day_workloads, simulate_day
-from simulator.hardware import Catalogue, HardwareSet, load_catalogue
+from simulator.hardware import Catalogue, Gpu, HardwareSet, load_catalogue
 from simulator.knee import probe_window
 from simulator.model import SimResult, simulate_workload, split_scenario
 from simulator.sizing_report import BomLine, bom_lines, tier_summary
@@ -84,7 +84,7 @@ def _unmeetable(w: Workload, cal: Calibration, cat: Catalogue) -> None:
             if det.model in g.throughput:
                 options[f"GPU {g.name}"] = decode / max(s.speed for s in cat.cpu_servers) + \
                     g.batch_ms(det.model, det.input_size, 1) / 1000.0
-        best = min(options, key=options.get)
+        best = min(options, key=options.__getitem__)
         if options[best] > cfg.slos.frame_to_event_p95_s:
             short = options[best] - cfg.slos.frame_to_event_p95_s
             raise InputError(f"no catalogue entry meets frame-to-event p95 <= {cfg.slos.frame_to_event_p95_s:g} s: "
@@ -128,12 +128,14 @@ def _ingest_options(w: Workload, cal: Calibration, cat: Catalogue, headroom: flo
     for s in cat.cpu_servers:
         if s.price_usd == 0:          # the calibration machine is not for sale
             continue
-        choices = [(None, 0, max(1, int(s.cores * f))) for f in (0.5, 0.75)]
+        # (GPU, GPUs per server, detector cores): CPU-only options set the cores, GPU options the GPUs
+        choices: list[tuple[Gpu | None, int, int | None]] = [(None, 0, max(1, int(s.cores * f))) for f in (0.5, 0.75)]
         choices += [(g, k, None) for g in cat.gpus if det.model in g.throughput for k in range(1, s.max_gpus + 1)]
         for g, k, dc in choices:
             one = (g.batch_ms(det.model, det.input_size, 1) if g else
                    cal.detector_batch_ms(det.backend, det.input_size, 1) / s.speed) / 1000.0
             if g is None:
+                assert dc is not None           # CPU-only choices always set their detector cores
                 per_img = cal.detector_batch_ms(det.backend, det.input_size, det.max_batch) / det.max_batch
                 det_cap = dc * s.speed * 1000.0 / per_img
                 fps_per_usd = det_cap / (s.price_usd * dc / s.cores)
@@ -216,8 +218,8 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
     headroom = cfg.headroom
     ceiling = max(headroom, cat.input("failover_max_utilisation", cfg.model_inputs))
     hours = {build_workload(cameras, cfg).hour}
-    if spike_hour(cfg) is not None:
-        hours.add(spike_hour(cfg))
+    if (spike := spike_hour(cfg)) is not None:
+        hours.add(spike)
     loads = [build_workload(cameras, cfg, h) for h in sorted(hours)]
     full = max(loads, key=lambda x: float(x.viewers.max()))      # the design hour: the most viewers
     _unmeetable(full, calibration, cat)
@@ -230,7 +232,7 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
     best: tuple[float, HardwareSet, SimResult] | None = None
     last: SimResult | None = None
     tiers = None
-    pn = None
+    pn = 0                      # portal servers: set with the tiers, on the first option
     for idx, opt in enumerate(ingest):
         if best is not None and (opt.bound_usd >= best[0] or idx >= MAX_OPTIONS):
             break

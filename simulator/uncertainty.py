@@ -169,8 +169,7 @@ def summarise(reps: list[Replication]) -> tuple[list[dict[str, Any]], dict[str, 
     for item in order:
         names = Counter(name for r in ok for it, name, _, _ in r.bom if it == item)
         name, chosen = names.most_common(1)[0]
-        qty = [_quantity(r, item, name) for r in ok]
-        qty = [q for q in qty if q is not None]
+        qty = [q for q in (_quantity(r, item, name) for r in ok) if q is not None]
         price = next(p for r in ok for it, n, _, p in r.bom if it == item and n == name)
         items.append({"item": item, "name": name, "unit_price_usd": price, "chosen": chosen, "of": len(ok),
                       "alternatives": dict(names), **_stats(qty)})
