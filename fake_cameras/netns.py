@@ -18,8 +18,9 @@ with the scale-out tests' stand-in hosts); ``reclaim`` deletes those of owners t
 
 What shapes what: the tbf qdisc limits the site's upstream rate and drops what waits longer than
 ``queue_ms``; a link stall takes this host's end of the veth down (nothing passes, TCP retransmits) and
-up again. Delay, jitter and random loss are not done here (netem is not available): loss bursts are
-dropped RTP packets in the NVR's own media path (``gst_nvr.py``).
+up again. Delay and jitter are not done here (netem is not available) but by a user-space relay in front
+of the site (``fake_cameras/relay.py``); loss bursts are dropped RTP packets in the NVR's own media path
+(``gst_nvr.py``).
 """
 from __future__ import annotations
 

@@ -76,3 +76,4 @@ def test_twenty_nvr_sites_under_two_uplink_classes_run_end_to_end(tmp_path):
     assert r.returncode == 0, r.stderr
     report = next((tmp_path / "nvr").glob("report*.html")).read_text()
     assert f"the uplink of NVR site {binding['site']} (residential-2, 0.15 Mbit/s up)" in report
+    assert f"in {mc['within']} of 20 site trials (10 where it says the link binds): it agrees with the run" in report
