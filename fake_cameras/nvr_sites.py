@@ -4,7 +4,9 @@
 endpoint (its own namespace and shaped veth, listening on port 554 at the site's address; or a free port on
 the fleet's host for sites outside namespaces), the embedded server's ``sites`` config, the cameras'
 main- and sub-stream URLs (without the password), and a 0600 credentials file the readers take the
-password from. Site faults run on their own schedule:
+password from. A site whose uplink class has ``delay_ms`` or ``jitter_ms`` is reached through a relay on
+the fleet's host (``fake_cameras.relay.TcpRelay``) that delays what passes each way; its URLs name the
+relay. Site faults run on their own schedule:
 
     uplink_saturation   the site's cameras send ``factor`` times their bitrate (its own traffic fills the link)
     link_stall          this host's end of the site's veth is down for the window (namespaced sites)
@@ -25,6 +27,7 @@ from common.netguard import free_port
 from fake_cameras.config import FleetConfig
 from fake_cameras.impairments import Schedule, Scheduler
 from fake_cameras.netns import SiteUplinks, Uplink
+from fake_cameras.relay import PathDelay, TcpRelay
 from fake_cameras.sites import Site, stream_path
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,8 @@ class SiteServing:
         self.password = os.environ.get(self.cfg.password_env) or secrets.token_urlsafe(12)
         self.links = SiteUplinks()
         self.uplinks: dict[str, Uplink] = {}
-        self.endpoints: dict[str, tuple[str, int]] = {}
+        self.endpoints: dict[str, tuple[str, int]] = {}     # where each site's NVR listens
+        self.relays: dict[str, TcpRelay] = {}                  # sites with delay or jitter: readers go here
         self.site_of: dict[str, Site] = {c: s for s in self.sites for c in s.camera_ids()}
         self.scheduler: Scheduler | None = None
         self.backend = None
@@ -75,6 +79,10 @@ class SiteServing:
                 else:
                     self.endpoints[site.id] = (self.config.host, free_port(self.config.host))
                 host, port = self.endpoints[site.id]
+                if site.uplink.delay_ms or site.uplink.jitter_ms:
+                    path = PathDelay(delay_ms=site.uplink.delay_ms, jitter_ms=site.uplink.jitter_ms)
+                    self.relays[site.id] = TcpRelay((host, port), down=path, up=path, listen=(self.config.host, 0),
+                                                    seed=len(self.relays)).start()
                 mounts = []
                 for ch in site.channels:
                     if ch.camera_id in self.served:
@@ -90,7 +98,8 @@ class SiteServing:
 
     def url(self, camera_id: str, sub: bool = False) -> str:
         site = self.site_of[camera_id]
-        host, port = self.endpoints[site.id]
+        relay = self.relays.get(site.id)
+        host, port = (relay.host, relay.port) if relay is not None else self.endpoints[site.id]
         ch = next(c.channel for c in site.channels if c.camera_id == camera_id)
         return f"rtsp://{host}:{port}{stream_path(site.vendor, ch, sub)}"
 
@@ -135,5 +144,8 @@ class SiteServing:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None
+        for relay in self.relays.values():
+            relay.close()
+        self.relays.clear()
         self.links.close()
         self.credentials.unlink(missing_ok=True)

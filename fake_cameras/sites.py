@@ -39,6 +39,9 @@ class UplinkClass(StrictModel):
     burst_kbyte: int = Field(32, ge=2, le=4096, description="token-bucket depth in KiB")
     queue_ms: int = Field(200, ge=1, le=10_000, description="longest a packet may wait in the shaper's queue "
                                                             "before it is dropped (tbf latency)")
+    delay_ms: float = Field(0, ge=0, le=5_000, description="one-way delay added each way by a user-space relay "
+                                                           "in front of the site (fake_cameras/relay.py); 0: none")
+    jitter_ms: float = Field(0, ge=0, le=5_000, description="jitter around delay_ms (uniform, +-), by the relay")
 
 
 class SitesConfig(StrictModel):

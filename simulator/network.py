@@ -78,6 +78,22 @@ def site_uplinks(sites: Sites, kbps: dict[str, float], cat: Catalogue, chosen: d
     return tuple(out)
 
 
+UPLINK_FILL = 0.9        # share of its line rate a full shaped uplink carries on average: TCP's sawtooth under
+                         # a token-bucket queue keeps it a little below the rate (82-98% measured, docs/nvr-sites.md)
+WIRE_OVERHEAD = 1.05     # bytes on the link per byte of video: RTP, RTSP interleaving, TCP/IP headers
+
+
+def uplink_delivery(demand_bps: float, line_bps: float, fill: float = UPLINK_FILL) -> tuple[float, float]:
+    """One site's uplink as the model sees it: (bits per second the link carries, share of the cameras'
+    frames that arrive). A site asking for more than the link carries gets the link's fill, and its
+    cameras' frames arrive in that proportion; below it, everything arrives. ``demand_bps``: the video."""
+    wire = demand_bps * WIRE_OVERHEAD
+    cap = fill * line_bps
+    if wire <= cap:
+        return wire, 1.0
+    return cap, cap / wire if wire > 0 else 1.0
+
+
 def network_utilisation(plan: NetworkPlan, kbps: dict[str, float], ingest_bps: float, egress_bps: float,
                         storage_bps: float, cat: Catalogue, switch_pairs: bool, wan_spares: int) -> dict[str, float]:
     """Each link's utilisation when ``plan`` carries this hour's traffic."""

@@ -55,6 +55,10 @@ def answer(data: dict[str, Any], t: Catalogue) -> list[str]:
         if b:
             lines.append(t("binding_uplink", site=b["site"], uplink=b["uplink"], rate=_fmt(float(b["up_mbit"])),
                            util=_share(b["utilisation"]), n=b["saturated_sites"]))
+    up = (data.get("model_check") or {}).get("site_uplinks")
+    if up and up.get("compared"):           # NVR sites: the simulator's uplink model against the shaped links
+        lines.append(t("uplink_model", within=up["within"], n=up["compared"], bound=up["bound_compared"],
+                       verdict=t("uplink_agrees") if up.get("ok") else t("uplink_disagrees")))
     ok = [s for s in steps if s.get("verdict", {}).get("ok") is True]
     if ok and k:
         lines.append(t("last_ok", axis=axis, value=_fmt(ok[-1]["load"].get(axis))))

@@ -24,6 +24,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "last_ok": "The last load that met every SLO: {axis} = {value}.",
         "binding_uplink": "Binding resource there: the uplink of NVR site {site} ({uplink}, {rate} Mbit/s up), "
                           "which carried {util} of its rate; {n} site uplink(s) were that full.",
+        "uplink_model": "The simulator's site-uplink model, given each site's rate and its cameras' bitrate, "
+                        "matched what the links carried and the frames that arrived in {within} of {n} site "
+                        "trials ({bound} where it says the link binds): {verdict}.",
+        "uplink_agrees": "it agrees with the run (80% needed)",
+        "uplink_disagrees": "it does not agree with the run (80% needed)",
         "buy_h": "What to buy for the Semarang target",
         "buy_text": "For {target}: {summary}. Total cost {cost}; peak utilisation {util} (headroom rule: "
                     "at most {headroom}). Binding resource: {binding}.",
@@ -164,6 +169,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "last_ok": "Beban terakhir yang memenuhi semua SLO: {axis} = {value}.",
         "binding_uplink": "Sumber daya pembatas di sana: uplink situs NVR {site} ({uplink}, {rate} Mbit/s naik), "
                           "yang terisi {util} dari lajunya; {n} uplink situs sepenuh itu.",
+        "uplink_model": "Model uplink situs simulator, dengan laju tiap situs dan bitrate kameranya, cocok dengan "
+                        "yang dibawa tautan dan bingkai yang tiba pada {within} dari {n} percobaan situs ({bound} "
+                        "yang menurut model uplink-nya membatasi): {verdict}.",
+        "uplink_agrees": "model sesuai dengan run ini (perlu 80%)",
+        "uplink_disagrees": "model tidak sesuai dengan run ini (perlu 80%)",
         "buy_h": "Apa yang perlu dibeli untuk target Semarang",
         "buy_text": "Untuk {target}: {summary}. Total biaya {cost}; utilisasi puncak {util} (aturan cadangan: "
                     "paling tinggi {headroom}). Sumber daya pembatas: {binding}.",

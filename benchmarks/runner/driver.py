@@ -199,6 +199,14 @@ class ScenarioRun:
         if self.options.model_check and self.data["steps"]:
             from benchmarks.runner.modelcheck import model_check
             self.data["model_check"] = model_check(self.data, self.scenario)
+            from benchmarks.runner.site_health import uplink_model_check
+            try:                         # NVR sites: the uplink model against the shaped links
+                uplinks = uplink_model_check(self.data)
+            except Exception:            # the check must never lose a run's results
+                log.exception("the site uplink model check failed")
+                uplinks = None
+            if uplinks is not None and isinstance(self.data["model_check"], dict):
+                self.data["model_check"]["site_uplinks"] = uplinks
             self._save()
         if self.options.city_scale and self.data["steps"] and not interrupted:
             from benchmarks.runner.citysim import city_scale

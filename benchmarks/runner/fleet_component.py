@@ -16,7 +16,7 @@ import psutil
 from benchmarks.runconfig import StepLoad
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
-from benchmarks.runner.site_health import binding_uplink, site_health
+from benchmarks.runner.site_health import binding_uplink, camera_streams, site_health
 from common.errors import ResourceError
 from common.manifest import CameraManifest
 from common.netguard import free_port
@@ -67,6 +67,7 @@ class FleetComponent(Component):
         self.online: list[str] = []
         self._bytes0 = 0
         self._site_bytes0: dict[str, int] = {}
+        self._streams: dict[str, tuple[float, float]] = {}     # NVR sites: camera -> (kbit/s, fps) served
 
     @property
     def available(self) -> int:
@@ -77,6 +78,8 @@ class FleetComponent(Component):
         cfg = fleet_for(self.config, peak.cameras, free_ports=self.free_ports, impairments=self.impairments)
         self.fleet = Fleet(cfg, seed=self.seed, cache_dir=self.cache_dir, state_dir=ctx.run_dir / ".state")
         self.fleet.start(timeout=self.start_timeout)
+        if self.fleet.sites is not None:
+            self._streams = camera_streams(self.fleet.cameras)
 
     def pids(self) -> list[int]:
         own = self.fleet.pids() if self.fleet is not None else []
@@ -111,7 +114,7 @@ class FleetComponent(Component):
         n = max(len(self.online), 1)
         sites: dict[str, Any] = {}
         if self.fleet.sites is not None:        # NVR sites: per-site health, and an uplink that binds
-            health = site_health(self.fleet.sites, st, self.online, self._site_bytes0, duration_s)
+            health = site_health(self.fleet.sites, st, self.online, self._site_bytes0, duration_s, self._streams)
             sites = {"sites": health, "site_uplink_binding": binding_uplink(health)}
         return sites | {"cameras_ready": ready,
                 "stream_loss": round(1.0 - ready / n, 4) if self.online else 0.0,

@@ -166,3 +166,36 @@ def test_every_namespace_is_removed_when_the_run_fails_while_serving(tmp_path):
         raise ZeroDivisionError("the run fails while the sites serve")
     assert leftovers(prefix) == []
     assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def _rtsp_round_trip_ms(url: str) -> float:
+    """Milliseconds from an RTSP OPTIONS request to the first byte of the answer (best of three)."""
+    import socket
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    best = float("inf")
+    with socket.create_connection((u.hostname, u.port), timeout=5) as s:
+        for seq in range(1, 4):
+            t0 = time.monotonic()
+            s.sendall(f"OPTIONS {url} RTSP/1.0\r\nCSeq: {seq}\r\n\r\n".encode())
+            answer = s.recv(4096)
+            best = min(best, 1000 * (time.monotonic() - t0))
+            assert answer.startswith(b"RTSP/1.0"), answer
+    return best
+
+
+def test_an_uplink_class_with_delay_is_reached_through_a_relay_that_delays_each_way(fleet_of):
+    far = {"name": "far", "up_mbit": 100, "share": 0.5, "delay_ms": 80}
+    fleet = fleet_of(sites_fleet(8, [WIDE, far], profile="test-240p10"))
+    by_site = {c.site: c for c in fleet.cameras}
+    assert set(fleet.sites.relays) == {"site-002"}
+    assert by_site["site-002"].url.startswith(f"rtsp://127.0.0.1:{fleet.sites.relays['site-002'].port}/")
+    near_ms = _rtsp_round_trip_ms(by_site["site-001"].url)
+    far_ms = _rtsp_round_trip_ms(by_site["site-002"].url)
+    assert 155 <= far_ms - near_ms <= 200, (near_ms, far_ms)          # 80 ms each way
+    # the video plays through the relay, and still crosses the site's shaped veth
+    stack = {c.id: c for c in from_manifest(fleet.manifest())}
+    before = fleet.sites.bytes_up()["site-002"]
+    got = read_streams({"far": stack["rt-0005"].open_url()}, seconds=1.5, skip_s=0.5)["far"]
+    assert got["error"] is None and got["frames"] >= 10, got
+    assert fleet.sites.bytes_up()["site-002"] - before > got["bytes"]

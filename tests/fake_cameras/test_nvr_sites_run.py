@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.runner.site_health import uplink_model_check
 from fake_cameras.netns import leftovers
 from tests.fake_cameras.nvr_helpers import needs_netns
 
@@ -65,8 +66,14 @@ def test_twenty_nvr_sites_under_two_uplink_classes_run_end_to_end(tmp_path):
     binding = trial["site_uplink_binding"]
     assert binding["site"] in narrow and binding["saturated_sites"] >= 3
     assert data["knee"] is not None, "the narrow uplinks starve their cameras: the first step fails"
+    # the simulator's uplink model, given the shaped rates, predicts what the links carried and the share of
+    # frames that arrived; told the narrow links are twice as wide, it no longer agrees with the run
+    mc = data["model_check"]["site_uplinks"]
+    assert mc["compared"] == 20 and mc["bound_compared"] == 10 and mc["ok"], json.dumps(mc, indent=1)
+    assert uplink_model_check(data, rates={k: 0.3 for k in narrow})["ok"] is False
     r = subprocess.run([sys.executable, "-m", "benchmarks.cli", "report", str(tmp_path / "nvr")], cwd=REPO,
                        capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     report = next((tmp_path / "nvr").glob("report*.html")).read_text()
     assert f"the uplink of NVR site {binding['site']} (residential-2, 0.15 Mbit/s up)" in report
+    assert f"in {mc['within']} of 20 site trials (10 where it says the link binds): it agrees with the run" in report

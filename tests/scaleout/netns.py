@@ -8,7 +8,9 @@ pair with a /30 of its own, made and removed by the tests.
 Every name starts with a prefix unique to this use (so a leftover of a crashed run never collides);
 every process started in a namespace is recorded by PID and stopped by PID; ``close`` (also on an
 exception) stops them, then deletes each veth pair and namespace it made. Addresses are assigned only
-inside the namespaces and on the veth ends made here, so traffic stays on them.
+inside the namespaces and on the veth ends made here, so traffic stays on them. The namespaces and veths
+are made and recorded by ``fake_cameras.netns.VethNamespaces``, as the NVR sites' are: those of a test
+process killed outright are removed by the next one (``reclaim``).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from pathlib import Path
 import psutil
 
 from common.procs import stop_pid
-from fake_cameras.netns import leftovers, used_subnets  # noqa: F401  (leftovers: for the tests)
+from fake_cameras.netns import VethNamespaces, leftovers  # noqa: F401  (leftovers: for the tests)
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,6 @@ def netns_available() -> str | None:
     return None
 
 
-def _ip(*args: str) -> None:
-    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=20, check=False)
-    if r.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
-
-
 @dataclass(frozen=True)
 class StandInHost:
     label: str
@@ -61,36 +57,14 @@ class StandInHost:
     peer: str          # the root namespace's end: how the host reaches the machine running the test
 
 
-class StandInHosts:
+class StandInHosts(VethNamespaces):
     def __init__(self) -> None:
-        self.prefix = f"tb15{secrets.token_hex(2)}"
+        super().__init__("tb15", BASE)
         self.hosts: list[StandInHost] = []
         self._procs: list[tuple[subprocess.Popen, float | None]] = []
-        self._made_ns: list[str] = []
-        self._made_veth: list[str] = []
-
-    def _free_subnet(self) -> ipaddress.IPv4Network:
-        used = used_subnets()
-        for _ in range(200):
-            net = ipaddress.ip_network((int(BASE.network_address) + 4 * secrets.randbelow(2 ** 14), 30))
-            if not any(net.overlaps(u) for u in used):
-                return net
-        raise RuntimeError("no free /30 in 10.231.0.0/16")
 
     def add(self, label: str) -> StandInHost:
-        ns, veth, inner = f"{self.prefix}-{label}", f"{self.prefix}{label}", f"{self.prefix}{label}i"
-        net = self._free_subnet()
-        peer, address = (str(a) for a in net.hosts())
-        _ip("netns", "add", ns)
-        self._made_ns.append(ns)
-        _ip("link", "add", veth, "type", "veth", "peer", "name", inner)
-        self._made_veth.append(veth)
-        _ip("link", "set", inner, "netns", ns)
-        _ip("addr", "add", f"{peer}/30", "dev", veth)
-        _ip("link", "set", veth, "up")
-        _ip("-n", ns, "addr", "add", f"{address}/30", "dev", inner)
-        _ip("-n", ns, "link", "set", inner, "up")
-        _ip("-n", ns, "link", "set", "lo", "up")
+        ns, veth, _inner, address, peer = self.make_pair(label)
         host = StandInHost(label, ns, veth, address, peer)
         self.hosts.append(host)
         log.info("stand-in host %s: %s in %s, %s here", label, address, ns, peer)
@@ -128,12 +102,7 @@ class StandInHosts:
         with ThreadPoolExecutor(max_workers=max(1, len(self._procs))) as pool:   # each stops by its own PID
             list(pool.map(stop, self._procs))
         self._procs.clear()
-        for veth in reversed(self._made_veth):
-            subprocess.run(["ip", "link", "del", veth], capture_output=True, check=False)
-        for ns in reversed(self._made_ns):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
-        self._made_veth.clear()
-        self._made_ns.clear()
+        self.close_links()
         if errors:
             log.warning("tearing down stand-in hosts: %s", "; ".join(errors))
 
