@@ -72,6 +72,8 @@ class PortalRequestCost(StrictModel):
                                              "request mix (reference endpoint costs + the assumed HTTP overhead)")
     mix: dict[str, float] = Field(default_factory=dict, description="simulator endpoint -> share of the requests")
     reason: str = Field("", description="why the reference was kept (provenance reference)")
+    http_overhead_ms: float | None = Field(None, ge=0, description="the assumed HTTP overhead per request the "
+                                           "reference adds (the catalogue's portal_http_overhead_ms)")
 
 
 class HlsCosts(StrictModel):

@@ -221,7 +221,8 @@ def portal_costs(results: dict[str, Any], *, ref_portal_ms: dict[str, float], ht
             figures.append(ms)
             requests += int(n)
             kept.append(m)
-    record: dict[str, Any] = {"trials": len(figures), "requests": requests, "includes_http": True}
+    record: dict[str, Any] = {"trials": len(figures), "requests": requests, "includes_http": True,
+                              "http_overhead_ms": http_overhead_ms}
     why = None
     if not figures:
         why = ("the run measured no portal CPU per request below the knee (no portal in the run, or no trial "
@@ -231,7 +232,7 @@ def portal_costs(results: dict[str, Any], *, ref_portal_ms: dict[str, float], ht
     elif len(figures) < MIN_PORTAL_TRIALS:
         why = f"{len(figures)} trial measured below the knee: no spread"
     if why is not None:
-        return {"portal_request": {**record, "provenance": "reference", "reason": why}}
+        return {"portal_request": {**record, "includes_http": False, "provenance": "reference", "reason": why}}
     v = np.array(figures, dtype=float)
     ms = float(np.median(v))
     rng = np.random.default_rng(seed)

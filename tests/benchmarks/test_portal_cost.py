@@ -83,6 +83,24 @@ def test_portal_costs_keep_the_reference_and_say_why():
     assert one["portal_request"]["reason"].endswith("no spread")
 
 
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_report_shows_the_portal_cost_with_its_spread_and_provenance(lang):
+    from benchmarks.report.build import render_html
+    below = [[_trial(1.0, 100), _trial(1.2, 100)], [_trial(1.4, 100), _trial(0.9, 100)]]
+    costs = portal_costs(_results(below), ref_portal_ms=REF, http_overhead_ms=OVERHEAD, seed=3)
+    html = render_html({"run_id": "r", "complete": True, "steps": [],
+                        "measured_costs": {"schema_version": 1, **costs}}, [], lang)
+    section = html[html.index('id="certainty"'):html.index("</section>")]
+    s = costs["spread"]["portal_ms"]
+    assert "Portal: 1.1 ms" in section and f"{s['low']:.3g}-{s['high']:.3g} ms" in section
+    assert "HTTP" in section and ("4 trials" in section or "4 percobaan" in section)
+    few = portal_costs(_results([[_trial(1.0, 50)]]), ref_portal_ms=REF, http_overhead_ms=OVERHEAD)
+    html = render_html({"run_id": "r", "complete": True, "steps": [],
+                        "measured_costs": {"schema_version": 1, **few}}, [], lang)
+    section = html[html.index('id="certainty"'):html.index("</section>")]
+    assert "0.5 ms" in section and "50 requests measured below the knee, fewer than 200" in section
+
+
 def test_the_simulator_adds_no_http_overhead_to_a_measured_cost():
     from tests.simulator.conftest import SMALL
     from simulator.model import simulate
