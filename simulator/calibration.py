@@ -68,8 +68,13 @@ class PortalRequestCost(StrictModel):
     includes_http: bool = Field(True, description="the figure includes the HTTP server's work")
     trials: int = Field(0, ge=0, description="trials the figure is the median of")
     requests: int = Field(0, ge=0, description="requests answered in those trials")
-    scale_vs_reference: float | None = Field(None, description="measured / the reference's cost of the same "
-                                             "request mix (reference endpoint costs + the assumed HTTP overhead)")
+    server_ms_per_request: float | None = Field(None, ge=0, description="of which the portal processes' own "
+                                                "CPU (median over the trials)")
+    grab_ms_per_snapshot: float | None = Field(None, ge=0, description="CPU of the children the workers reaped "
+                                               "(ffmpeg snapshot grabs) per snapshot request, added to that row")
+    scale_vs_reference: float | None = Field(None, description="the server's own CPU per request / the "
+                                             "reference's cost of the same request mix (reference endpoint "
+                                             "costs + the assumed HTTP overhead)")
     mix: dict[str, float] = Field(default_factory=dict, description="simulator endpoint -> share of the requests")
     reason: str = Field("", description="why the reference was kept (provenance reference)")
     http_overhead_ms: float | None = Field(None, ge=0, description="the assumed HTTP overhead per request the "

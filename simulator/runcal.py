@@ -204,8 +204,10 @@ def portal_costs(results: dict[str, Any], *, ref_portal_ms: dict[str, float], ht
     Like the stack's costs, only trials strictly below the knee calibrate, outlier trials left out; of
     those, trials with at least ``MIN_TRIAL_REQUESTS`` requests. The cost is the median of their per-trial
     figures, its spread the bootstrap of that median over the trials. The figure is the server's whole CPU
-    per request (HTTP included) for the run's request mix; the reference's endpoint costs (in-process, plus
-    the assumed HTTP overhead) are scaled by measured / reference-cost-of-the-same-mix, so the endpoints
+    per request (HTTP included) for the run's request mix. For the rows it is split: the CPU of the
+    children the workers reaped (``portal_child_cpu_s``: ffmpeg snapshot grabs) per snapshot request goes to
+    the snapshot row alone; the processes' own CPU per request scales the reference's endpoint costs (in
+    process, plus the assumed HTTP overhead) by measured / reference-cost-of-the-same-mix, so the endpoints
     keep their relative costs and the rows include HTTP (``portal_includes_http``).
 
     Returns ``portal_ms``, ``portal_includes_http``, ``portal_request`` (provenance ``measured``),
@@ -214,13 +216,19 @@ def portal_costs(results: dict[str, Any], *, ref_portal_ms: dict[str, float], ht
     from simulator.calspread import BOOTSTRAP, below_knee, outlier_trials, without
     below = below_knee(results)
     used = without(below, outlier_trials(below))
-    figures, requests, kept = [], 0, []
+    figures, requests, kept, own, grab = [], 0, [], [], []
     for _, m in _trials(used):
         n, ms = _num(m, "portal_requests"), _num(m, "portal_cpu_ms_per_request")
         if n is not None and ms is not None and n >= MIN_TRIAL_REQUESTS and ms > 0:
             figures.append(ms)
             requests += int(n)
             kept.append(m)
+            child, snaps = _num(m, "portal_child_cpu_s") or 0.0, _num(m, "portal_requests.snapshot") or 0.0
+            if snaps > 0:        # the reaped children's CPU (ffmpeg grabs) goes to the snapshots alone
+                own.append(ms - 1000.0 * child / n)
+                grab.append(1000.0 * child / snaps)
+            else:
+                own.append(ms)
     record: dict[str, Any] = {"trials": len(figures), "requests": requests, "includes_http": True,
                               "http_overhead_ms": http_overhead_ms}
     why = None
@@ -238,14 +246,20 @@ def portal_costs(results: dict[str, Any], *, ref_portal_ms: dict[str, float], ht
     rng = np.random.default_rng(seed)
     boot = np.median(v[rng.integers(0, len(v), (BOOTSTRAP, len(v)))], axis=1)
     mix = portal_mix(kept)
+    own_ms = float(np.median(own))                       # the server's own CPU per request of the mix
+    grab_ms = float(np.median(grab)) if grab else 0.0    # + the grabs' CPU per snapshot request
     ref_mix = sum(share * (ref_portal_ms[e] + http_overhead_ms) for e, share in mix.items()) if mix else None
-    k = ms / ref_mix if ref_mix else None
-    rows = [{"endpoint": e, "ms_per_request": round(max((c + http_overhead_ms) * k, 1e-4), 4),
-             "note": "reference endpoint cost + HTTP overhead, scaled to the run's measured CPU per request"}
+    k = own_ms / ref_mix if ref_mix else None
+    rows = [{"endpoint": e, "ms_per_request": round(max((c + http_overhead_ms) * k
+                                                        + (grab_ms if e == "snapshot" else 0.0), 1e-4), 4),
+             "note": "reference endpoint cost + HTTP overhead, scaled to the server's measured CPU per request"
+                     + ("; + the measured ffmpeg grab CPU per snapshot" if e == "snapshot" and grab else "")}
             for e, c in ref_portal_ms.items()] if k else \
         [{"endpoint": e, "ms_per_request": round(ms, 4), "note": "the run's measured CPU per request (mix unknown)"}
          for e in ref_portal_ms]
     record.update({"provenance": "measured", "ms_per_request": round(ms, 4), "mix": mix,
+                   "server_ms_per_request": round(own_ms, 4),
+                   "grab_ms_per_snapshot": round(grab_ms, 4) if grab else None,
                    "scale_vs_reference": round(k, 3) if k else None})
     spread = {"median": round(float(np.median(boot)), 4), "low": round(float(np.percentile(boot, 2.5)), 4),
               "high": round(float(np.percentile(boot, 97.5)), 4),

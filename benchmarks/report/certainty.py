@@ -95,7 +95,9 @@ def portal_cost_lines(costs: dict[str, Any], t: Tr) -> list[str]:
         scale = pr.get("scale_vs_reference")
         return [t("portal_measured", ms=f"{pr['ms_per_request']:.3g}", low=f"{s.get('low', 0):.3g}",
                   high=f"{s.get('high', 0):.3g}", trials=pr.get("trials", 0), requests=f"{pr.get('requests', 0):,}",
-                  scale=f"{scale:.2f}" if scale else "-")]
+                  scale=f"{scale:.2f}" if scale else "-")] + (
+            [t("portal_split", server=f"{pr['server_ms_per_request']:.3g}", grab=f"{pr['grab_ms_per_snapshot']:.3g}")]
+            if pr.get("grab_ms_per_snapshot") is not None and pr.get("server_ms_per_request") is not None else [])
     if pr.get("reason"):
         return [t("portal_reference", overhead=f"{pr.get('http_overhead_ms', 0.5):g}", reason=pr["reason"])]
     return []

@@ -46,12 +46,13 @@ def _procs(root_pid: int) -> list[psutil.Process]:
     return [root, *kids]
 
 
-def cpu_by_process(root_pid: int) -> dict[tuple[int, float], float]:
-    """CPU seconds so far of the portal's processes, keyed by (pid, create time) so a reused PID is not
-    taken for the old process. A worker adds the CPU of children it reaped; the supervisor does not when it
-    has workers (its reaped children are workers, whose CPU is counted while they live)."""
+def cpu_by_process(root_pid: int) -> dict[tuple[int, float], tuple[float, float]]:
+    """(own, reaped children's) CPU seconds so far of the portal's processes, keyed by (pid, create time) so
+    a reused PID is not taken for the old process. A worker's reaped children are its ffmpeg snapshot grabs
+    (and packagers that ended); the supervisor's are not counted when it has workers (they are workers,
+    whose CPU is counted while they live)."""
     procs = _procs(root_pid)
-    out: dict[tuple[int, float], float] = {}
+    out: dict[tuple[int, float], tuple[float, float]] = {}
     for p in procs:
         try:
             with p.oneshot():
@@ -59,18 +60,17 @@ def cpu_by_process(root_pid: int) -> dict[tuple[int, float], float]:
                 key = (p.pid, p.create_time())
         except psutil.Error:
             continue
-        own = t.user + t.system
-        if p.pid != root_pid or len(procs) == 1:
-            own += t.children_user + t.children_system
-        out[key] = own
+        kids = t.children_user + t.children_system if (p.pid != root_pid or len(procs) == 1) else 0.0
+        out[key] = (t.user + t.system, kids)
     return out
 
 
 @dataclass
 class PortalTrialCost:
-    cpu_s: float
+    cpu_s: float                 # all of it: the processes' own CPU and their reaped children's
     requests: int
     by_route: dict[str, int] = field(default_factory=dict)
+    child_cpu_s: float = 0.0     # of which the reaped children's (ffmpeg snapshot grabs)
 
     @property
     def ms_per_request(self) -> float | None:
@@ -78,7 +78,8 @@ class PortalTrialCost:
 
     def metrics(self) -> dict[str, Any]:
         """The trial's flat metrics (``trials.csv`` columns)."""
-        out: dict[str, Any] = {"portal_cpu_s": round(self.cpu_s, 4), "portal_requests": self.requests}
+        out: dict[str, Any] = {"portal_cpu_s": round(self.cpu_s, 4), "portal_child_cpu_s": round(self.child_cpu_s, 4),
+                               "portal_requests": self.requests}
         if self.ms_per_request is not None:
             out["portal_cpu_ms_per_request"] = round(self.ms_per_request, 4)
         out.update({f"portal_requests.{r}": n for r, n in sorted(self.by_route.items())})
@@ -91,7 +92,7 @@ class PortalCostMeter:
     def __init__(self, url: str, root_pid: int) -> None:
         self.url = url
         self.root_pid = root_pid
-        self._cpu: dict[tuple[int, float], float] | None = None
+        self._cpu: dict[tuple[int, float], tuple[float, float]] | None = None
         self._routes: dict[str, int] | None = None
 
     def begin(self) -> None:
@@ -105,8 +106,9 @@ class PortalCostMeter:
         cpu = cpu_by_process(self.root_pid)
         routes = route_counts(self.url)
         # a process started within the trial counts from zero; one that ended within it is lost (rare)
-        cpu_s = sum(max(v - self._cpu.get(k, 0.0), 0.0) for k, v in cpu.items())
+        own = sum(max(v[0] - self._cpu.get(k, (0.0, 0.0))[0], 0.0) for k, v in cpu.items())
+        kids = sum(max(v[1] - self._cpu.get(k, (0.0, 0.0))[1], 0.0) for k, v in cpu.items())
         by_route = {r: n - self._routes.get(r, 0) for r, n in routes.items()
                     if r not in NOT_COUNTED and n - self._routes.get(r, 0) > 0}
         self._cpu = self._routes = None
-        return PortalTrialCost(cpu_s, sum(by_route.values()), by_route)
+        return PortalTrialCost(own + kids, sum(by_route.values()), by_route, kids)

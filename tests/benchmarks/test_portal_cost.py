@@ -71,6 +71,27 @@ def test_portal_costs_median_interval_and_knee_excluded():
     assert everything["portal_request"]["ms_per_request"] > 1.1
 
 
+def test_snapshot_grab_cpu_goes_to_the_snapshot_row_alone():
+    def trial(own_ms: float, lists: int, snaps: int, grab_ms: float) -> dict:
+        n = lists + snaps
+        cpu = (own_ms * n + grab_ms * snaps) / 1000.0
+        return {"portal_cpu_ms_per_request": 1000.0 * cpu / n, "portal_requests": n, "portal_cpu_s": cpu,
+                "portal_child_cpu_s": grab_ms * snaps / 1000.0, "portal_requests.cameras": lists,
+                "portal_requests.snapshot": snaps}
+    trials = [[trial(0.5, 80, 20, 30.0), trial(0.6, 80, 20, 28.0)], [trial(0.55, 80, 20, 32.0)]]
+    out = portal_costs(_results(trials), ref_portal_ms=REF, http_overhead_ms=OVERHEAD)
+    rec = out["portal_request"]
+    assert rec["server_ms_per_request"] == pytest.approx(0.55, abs=1e-3)
+    assert rec["grab_ms_per_snapshot"] == pytest.approx(30.0, abs=1e-3)
+    k = 0.55 / (0.8 * (REF["camera_list"] + OVERHEAD) + 0.2 * (REF["snapshot"] + OVERHEAD))
+    rows = {r["endpoint"]: r["ms_per_request"] for r in out["portal_ms"]}
+    assert rows["camera_list"] == pytest.approx((REF["camera_list"] + OVERHEAD) * k, rel=1e-3)
+    assert rows["hls_segment"] == pytest.approx((REF["hls_segment"] + OVERHEAD) * k, rel=1e-3)
+    assert rows["snapshot"] == pytest.approx((REF["snapshot"] + OVERHEAD) * k + 30.0, rel=1e-3)
+    # the rows' mean over the run's mix is the measured whole figure again
+    assert 0.8 * rows["camera_list"] + 0.2 * rows["snapshot"] == pytest.approx(rec["ms_per_request"], rel=0.02)
+
+
 def test_portal_costs_keep_the_reference_and_say_why():
     few = portal_costs(_results([[_trial(1.0, 60), _trial(1.1, 60)], [_trial(1.2, 60)]]),
                        ref_portal_ms=REF, http_overhead_ms=OVERHEAD)
