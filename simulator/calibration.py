@@ -57,6 +57,30 @@ class PortalCost(StrictModel):
     note: str = ""
 
 
+class PortalRequestCost(StrictModel):
+    """The portal's CPU per request as a run measured it (``simulator.runcal.portal_costs``), or why the
+    reference was kept. ``includes_http``: the figure is the server's whole CPU per request (HTTP parsing
+    and framing included), so nothing is added on top of it."""
+
+    provenance: str = Field(..., description="measured or reference")
+    ms_per_request: float | None = Field(None, gt=0, description="median over the trials of the portal's "
+                                         "CPU per answered request, ms on one core, the run's request mix")
+    includes_http: bool = Field(True, description="the figure includes the HTTP server's work")
+    trials: int = Field(0, ge=0, description="trials the figure is the median of")
+    requests: int = Field(0, ge=0, description="requests answered in those trials")
+    server_ms_per_request: float | None = Field(None, ge=0, description="of which the portal processes' own "
+                                                "CPU (median over the trials)")
+    grab_ms_per_snapshot: float | None = Field(None, ge=0, description="CPU of the children the workers reaped "
+                                               "(ffmpeg snapshot grabs) per snapshot request, added to that row")
+    scale_vs_reference: float | None = Field(None, description="the server's own CPU per request / the "
+                                             "reference's cost of the same request mix (reference endpoint "
+                                             "costs + the assumed HTTP overhead)")
+    mix: dict[str, float] = Field(default_factory=dict, description="simulator endpoint -> share of the requests")
+    reason: str = Field("", description="why the reference was kept (provenance reference)")
+    http_overhead_ms: float | None = Field(None, ge=0, description="the assumed HTTP overhead per request the "
+                                           "reference adds (the catalogue's portal_http_overhead_ms)")
+
+
 class HlsCosts(StrictModel):
     ts_overhead_ratio: float = Field(1.0, ge=1.0, description="HLS bytes / raw video stream bytes")
     segment_s: float = Field(2.0, gt=0, description="HLS segment duration")
@@ -90,7 +114,12 @@ class Calibration(StrictModel):
     portal_ms: list[PortalCost] = Field(..., min_length=1)
     hls: HlsCosts = Field(default_factory=HlsCosts)
     spread: dict[str, CostSpread] = Field(default_factory=dict, description=(
-        "section (decode_ms, detector_ms) -> spread of its measured cost; absent: a single measurement"))
+        "section (decode_ms, detector_ms, portal_ms) -> spread of its measured cost; absent: a single measurement"))
+    portal_includes_http: bool = Field(False, description=(
+        "portal_ms rows already include HTTP handling (measured on the running server); False: in-process "
+        "costs, to which the catalogue's portal_http_overhead_ms is added"))
+    portal_request: PortalRequestCost | None = Field(None, description="the run's measured portal CPU per "
+                                                     "request, or why the reference was kept")
 
     # ---- lookups (ms on one core of the calibrating machine) ----
     def decode(self, codec: str, width: int, height: int) -> float:
@@ -132,6 +161,11 @@ class Calibration(StrictModel):
             fixed = max(float(fixed), 0.0)
         scale = (input_size / nearest) ** 2
         return (fixed + per_image * batch) * scale
+
+    def portal_request_ms(self, endpoint: str, http_overhead_ms: float) -> float:
+        """CPU ms of one request to ``endpoint``: the calibrated cost, plus the assumed HTTP overhead only
+        when the calibrated cost does not already include the server's HTTP handling."""
+        return self.portal(endpoint) + (0.0 if self.portal_includes_http else http_overhead_ms)
 
     def portal(self, endpoint: str) -> float:
         for r in self.portal_ms:
@@ -210,4 +244,8 @@ def calibration_from_results(results_json: dict[str, Any], reference: Calibratio
             data["provenance"][section] = f"reference ({ref.label or 'reference calibration'})"
     if isinstance(costs.get("spread"), dict):
         data["spread"] = costs["spread"]
+    if isinstance(costs.get("portal_request"), dict):
+        data["portal_request"] = costs["portal_request"]
+    if costs.get("portal_ms") and costs.get("portal_includes_http") is True:
+        data["portal_includes_http"] = True        # only for the run's own rows, never the reference's
     return _validate(data, f"{where}: measured_costs")

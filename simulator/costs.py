@@ -84,7 +84,7 @@ def service_params(w: Workload, hw: HardwareSet, cal: Calibration, *, shard: dic
                             for b in range(1, max_batch + 1)]
     overhead = hw.catalogue.portal_http_overhead_ms
     pspeed = hw.portal_server.speed
-    portal_s = {e: (cal.portal(e) + overhead) / 1000.0 / pspeed
+    portal_s = {e: cal.portal_request_ms(e, overhead) / 1000.0 / pspeed     # measured: HTTP included
                 for e in ("hls_playlist", "hls_segment", "camera_list", "events", "snapshot")}
     seg = cal.hls.segment_s
     portal_cores = hw.portal_server.cores

@@ -171,3 +171,114 @@ def run_costs(results: dict[str, Any], *, machine_cores: int, ref_decode_ms_mix:
         kept = f"; steps strictly below the knee only, {len(outliers)} outlier trial(s) left out"
         costs["provenance"] = {k2: v + kept for k2, v in costs["provenance"].items()}
     return costs
+
+
+# ---- the portal's CPU per request (measured by the run's portal component) ----
+
+MIN_PORTAL_REQUESTS = 200       # fewer requests in the calibrating trials: the reference is kept
+MIN_TRIAL_REQUESTS = 20         # a trial with fewer measures mostly the portal's idle work
+MIN_PORTAL_TRIALS = 2           # a spread needs more than one trial
+PORTAL_ENDPOINTS = ("hls_playlist", "hls_segment", "camera_list", "events", "snapshot")
+ROUTE_ENDPOINT = {"live_playlist": "hls_playlist", "live_segment": "hls_segment", "snapshot": "snapshot",
+                  "events": "events", "event_counts": "events", "cameras": "camera_list", "camera": "camera_list",
+                  "groups": "camera_list", "my_cameras": "camera_list", "operator_wall": "camera_list",
+                  "operator_status": "camera_list"}
+DEFAULT_ENDPOINT = "camera_list"   # login, leave, redirects, errors: small requests, counted as a list page
+
+
+def portal_mix(trials: Iterable[dict[str, Any]]) -> dict[str, float]:
+    """Share of each simulator endpoint in the requests the portal answered in the trials (their metrics'
+    ``portal_requests.<route>``)."""
+    counts = dict.fromkeys(PORTAL_ENDPOINTS, 0.0)
+    for m in trials:
+        for k, v in m.items():
+            if k.startswith("portal_requests.") and isinstance(v, (int, float)):
+                counts[ROUTE_ENDPOINT.get(k.split(".", 1)[1], DEFAULT_ENDPOINT)] += float(v)
+    total = sum(counts.values())
+    return {e: round(n / total, 4) for e, n in counts.items() if n > 0} if total else {}
+
+
+def portal_costs(results: dict[str, Any], *, ref_portal_ms: dict[str, float], http_overhead_ms: float,
+                 min_requests: int = MIN_PORTAL_REQUESTS, seed: int = 0) -> dict[str, Any]:
+    """The portal's calibration from its measured CPU per request (``portal_cpu_ms_per_request`` per trial,
+    ``benchmarks.runner.portal_cost``), in the ``measured_costs`` shape.
+
+    Like the stack's costs, only trials strictly below the knee calibrate, outlier trials left out; of
+    those, trials with at least ``MIN_TRIAL_REQUESTS`` requests. The cost is the median of their per-trial
+    figures, its spread the bootstrap of that median over the trials. The figure is the server's whole CPU
+    per request (HTTP included) for the run's request mix. For the rows it is split: the CPU of the
+    children the workers reaped (``portal_child_cpu_s``: ffmpeg snapshot grabs) per snapshot request goes to
+    the snapshot row alone; the processes' own CPU per request scales the reference's endpoint costs (in
+    process, plus the assumed HTTP overhead) by measured / reference-cost-of-the-same-mix, so the endpoints
+    keep their relative costs and the rows include HTTP (``portal_includes_http``).
+
+    Returns ``portal_ms``, ``portal_includes_http``, ``portal_request`` (provenance ``measured``),
+    ``spread.portal_ms`` and ``provenance.portal_ms``; or only ``portal_request`` with provenance
+    ``reference`` and the reason."""
+    from simulator.calspread import BOOTSTRAP, below_knee, outlier_trials, without
+    below = below_knee(results)
+    used = without(below, outlier_trials(below))
+    figures, requests, kept, own, grab = [], 0, [], [], []
+    for _, m in _trials(used):
+        n, ms = _num(m, "portal_requests"), _num(m, "portal_cpu_ms_per_request")
+        if n is not None and ms is not None and n >= MIN_TRIAL_REQUESTS and ms > 0:
+            figures.append(ms)
+            requests += int(n)
+            kept.append(m)
+            child, snaps = _num(m, "portal_child_cpu_s") or 0.0, _num(m, "portal_requests.snapshot") or 0.0
+            if snaps > 0:        # the reaped children's CPU (ffmpeg grabs) goes to the snapshots alone
+                own.append(ms - 1000.0 * child / n)
+                grab.append(1000.0 * child / snaps)
+            else:
+                own.append(ms)
+    record: dict[str, Any] = {"trials": len(figures), "requests": requests, "includes_http": True,
+                              "http_overhead_ms": http_overhead_ms}
+    why = None
+    if not figures:
+        why = ("the run measured no portal CPU per request below the knee (no portal in the run, or no trial "
+               f"with {MIN_TRIAL_REQUESTS} or more requests)")
+    elif requests < min_requests:
+        why = f"{requests} requests measured below the knee, fewer than {min_requests}"
+    elif len(figures) < MIN_PORTAL_TRIALS:
+        why = f"{len(figures)} trial measured below the knee: no spread"
+    if why is not None:
+        return {"portal_request": {**record, "includes_http": False, "provenance": "reference", "reason": why}}
+    v = np.array(figures, dtype=float)
+    ms = float(np.median(v))
+    rng = np.random.default_rng(seed)
+    boot = np.median(v[rng.integers(0, len(v), (BOOTSTRAP, len(v)))], axis=1)
+    mix = portal_mix(kept)
+    own_ms = float(np.median(own))                       # the server's own CPU per request of the mix
+    grab_ms = float(np.median(grab)) if grab else 0.0    # + the grabs' CPU per snapshot request
+    ref_mix = sum(share * (ref_portal_ms[e] + http_overhead_ms) for e, share in mix.items()) if mix else None
+    k = own_ms / ref_mix if ref_mix else None
+    rows = [{"endpoint": e, "ms_per_request": round(max((c + http_overhead_ms) * k
+                                                        + (grab_ms if e == "snapshot" else 0.0), 1e-4), 4),
+             "note": "reference endpoint cost + HTTP overhead, scaled to the server's measured CPU per request"
+                     + ("; + the measured ffmpeg grab CPU per snapshot" if e == "snapshot" and grab else "")}
+            for e, c in ref_portal_ms.items()] if k else \
+        [{"endpoint": e, "ms_per_request": round(ms, 4), "note": "the run's measured CPU per request (mix unknown)"}
+         for e in ref_portal_ms]
+    record.update({"provenance": "measured", "ms_per_request": round(ms, 4), "mix": mix,
+                   "server_ms_per_request": round(own_ms, 4),
+                   "grab_ms_per_snapshot": round(grab_ms, 4) if grab else None,
+                   "scale_vs_reference": round(k, 3) if k else None})
+    spread = {"median": round(float(np.median(boot)), 4), "low": round(float(np.percentile(boot, 2.5)), 4),
+              "high": round(float(np.percentile(boot, 97.5)), 4),
+              "rel_sd": round(float(boot.std(ddof=1) / boot.mean()), 4) if boot.mean() > 0 else 0.0,
+              "resamples": BOOTSTRAP, "of": "ms of portal CPU per request of the run's mix, HTTP included"}
+    scaled = f" (x{k:.2f} the reference's cost of the same mix)" if k else ""
+    return {"portal_ms": rows, "portal_includes_http": True, "portal_request": record,
+            "spread": {"portal_ms": spread},
+            "provenance": {"portal_ms": f"measured on the running portal: median {ms:.3f} ms CPU per request "
+                                        f"(HTTP included) over {len(figures)} trials, {requests} requests{scaled}; "
+                                        "steps strictly below the knee only"}}
+
+
+def merge_costs(costs: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``costs`` with ``extra``'s sections added; ``spread`` and ``provenance`` merged key by key."""
+    out = {**costs, **{k: v for k, v in extra.items() if k not in ("spread", "provenance")}}
+    for key in ("spread", "provenance"):
+        if extra.get(key):
+            out[key] = {**(costs.get(key) or {}), **extra[key]}
+    return out

@@ -99,7 +99,7 @@ def _unmeetable(w: Workload, cal: Calibration, cat: Catalogue) -> None:
                          f"segment alone takes {floor:.2f} s over a viewer's {cfg.viewers.downlink_mbps:g} Mbit/s "
                          f"downlink, {short:.2f} s over", where="simulation.slos.viewer_start_p95_s")
     fastest = max(s.speed for s in cat.cpu_servers)
-    api_floor = (cal.portal("snapshot") + cat.portal_http_overhead_ms) / fastest
+    api_floor = cal.portal_request_ms("snapshot", cat.portal_http_overhead_ms) / fastest
     if cfg.viewers.snapshot_share > 0.05 and api_floor > cfg.slos.api_p95_ms:
         raise InputError(f"no server meets API p95 <= {cfg.slos.api_p95_ms:g} ms: a snapshot takes "
                          f"{api_floor:.1f} ms on the fastest core, {api_floor - cfg.slos.api_p95_ms:.1f} ms over",
@@ -171,7 +171,8 @@ def _portal_options(w: Workload, cal: Calibration, cat: Catalogue, headroom: flo
     work = peak * ((cal.portal("hls_playlist") + cal.portal("hls_segment")) / cal.hls.segment_s
                    + mix * (1 - v.snapshot_share) * (cal.portal("camera_list") + cal.portal("events")) / 2
                    + mix * v.snapshot_share * cal.portal("snapshot"))
-    work += peak * (2 / cal.hls.segment_s + mix) * cat.portal_http_overhead_ms
+    if not cal.portal_includes_http:          # a measured portal cost already includes HTTP handling
+        work += peak * (2 / cal.hls.segment_s + mix) * cat.portal_http_overhead_ms
     work += packager_cores * 1000.0
     egress = float(egress_bps(w, cal.hls.ts_overhead_ratio).max())
     out = []

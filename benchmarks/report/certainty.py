@@ -78,14 +78,30 @@ def certainty(data: dict[str, Any], sizing: dict[str, Any] | None, t: Tr) -> dic
                  "status": t("oos_counts") if p["status"] == "counts" else t("oos_not_comparable"),
                  "error": f"{p['rel_error']:.0%}" if p.get("rel_error") is not None else "-",
                  "within": p.get("within_target"), "reason": p.get("reason", "")} for p in oos.get("pairings", [])],
-        "calibration": [t("cal_used", steps=len(fit.get("steps_used") or []), trials=fit.get("trials", 0),
-                          outliers=len(outliers), method=fit.get("method", "reference"))] + spread
-                       if fit else [t("cal_absent")],
+        "calibration": ([t("cal_used", steps=len(fit.get("steps_used") or []), trials=fit.get("trials", 0),
+                           outliers=len(outliers), method=fit.get("method", "reference"))] + spread
+                        if fit else [t("cal_absent")]) + portal_cost_lines(costs, t),
         "outliers": [o["reason"] for o in outliers],
         "assumptions": assumptions,
         "tornado": tornado_plot(sens, t),
         "tornado_absent": t("tornado_absent"),
     }
+
+
+def portal_cost_lines(costs: dict[str, Any], t: Tr) -> list[str]:
+    """The portal's per-request cost: measured (with its spread) or the reference, and why."""
+    pr = costs.get("portal_request") or {}
+    if pr.get("provenance") == "measured":
+        s = (costs.get("spread") or {}).get("portal_ms") or {}
+        scale = pr.get("scale_vs_reference")
+        return [t("portal_measured", ms=f"{pr['ms_per_request']:.3g}", low=f"{s.get('low', 0):.3g}",
+                  high=f"{s.get('high', 0):.3g}", trials=pr.get("trials", 0), requests=f"{pr.get('requests', 0):,}",
+                  scale=f"{scale:.2f}" if scale else "-")] + (
+            [t("portal_split", server=f"{pr['server_ms_per_request']:.3g}", grab=f"{pr['grab_ms_per_snapshot']:.3g}")]
+            if pr.get("grab_ms_per_snapshot") is not None and pr.get("server_ms_per_request") is not None else [])
+    if pr.get("reason"):
+        return [t("portal_reference", overhead=f"{pr.get('http_overhead_ms', 0.5):g}", reason=pr["reason"])]
+    return []
 
 
 def _n_g(x: float | None) -> str:

@@ -146,6 +146,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cal_absent": "The run fitted no costs; the reference calibration was used.",
         "spread_row": "{cost}: median {median} ms, 95% bootstrap interval {low}-{high} ms (relative spread {rel}) "
                       "{of}.",
+        "portal_measured": "Portal: {ms} ms of CPU per request, HTTP handling included (95% bootstrap interval "
+                           "{low}-{high} ms), measured on the running portal over {trials} trials and {requests} "
+                           "requests below the knee; x{scale} the reference's cost of the same request mix, which "
+                           "the simulator no longer adds the assumed HTTP overhead to.",
+        "portal_split": "Of that, {server} ms is the portal's own CPU per request and {grab} ms per snapshot request "
+                        "is ffmpeg grabbing the camera's keyframe; only the snapshot cost carries the latter.",
+        "portal_reference": "Portal: the reference's in-process costs plus an assumed {overhead} ms of HTTP handling "
+                            "per request, because {reason}.",
         "assumptions_h": "Inputs that are assumptions, not measurements",
         "assumption_row": "{label} (from the {source})",
         "tornado_h": "How the total cost moves when one assumption is off",
@@ -291,6 +299,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cal_absent": "Run ini tidak mencocokkan biaya; kalibrasi acuan dipakai.",
         "spread_row": "{cost}: median {median} ms, selang bootstrap 95% {low}-{high} ms (sebaran relatif {rel}) "
                       "{of}.",
+        "portal_measured": "Portal: {ms} ms CPU per permintaan, termasuk penanganan HTTP (selang bootstrap 95% "
+                           "{low}-{high} ms), diukur pada portal yang berjalan dalam {trials} percobaan dan "
+                           "{requests} permintaan di bawah titik jenuh; x{scale} biaya acuan untuk campuran "
+                           "permintaan yang sama, dan simulator tidak lagi menambahkan asumsi overhead HTTP.",
+        "portal_split": "Dari angka itu, {server} ms adalah CPU portal sendiri per permintaan dan {grab} ms per "
+                        "permintaan snapshot adalah ffmpeg yang mengambil keyframe kamera; hanya biaya snapshot yang "
+                        "memuat bagian terakhir ini.",
+        "portal_reference": "Portal: biaya acuan dalam proses ditambah asumsi {overhead} ms penanganan HTTP per "
+                            "permintaan, karena {reason}.",
         "assumptions_h": "Masukan yang berupa asumsi, bukan pengukuran",
         "assumption_row": "{label} (dari {source})",
         "tornado_h": "Bagaimana biaya total bergeser bila satu asumsi meleset",

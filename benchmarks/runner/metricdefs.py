@@ -49,6 +49,9 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     MetricDef("health_unreachable", "trials", True),
     MetricDef("cpu_pct.total", "% of one core", True),
     MetricDef("rss_mb.total", "MB", True),
+    MetricDef("portal_cpu_ms_per_request", "ms", True),          # portal_cost.py: CPU per answered request
+    MetricDef("portal_cpu_s", "s", True),
+    MetricDef("portal_requests", "requests", False),
 ]}
 
 PREFIXES = {"cpu_pct.": MetricDef("cpu_pct", "% of one core", True),
@@ -56,7 +59,8 @@ PREFIXES = {"cpu_pct.": MetricDef("cpu_pct", "% of one core", True),
             "event_tp.": MetricDef("event_tp", "events", False),
             "event_fp.": MetricDef("event_fp", "events", True),
             "event_fn.": MetricDef("event_fn", "events", True),
-            "rss_mb.": MetricDef("rss_mb", "MB", True)}
+            "rss_mb.": MetricDef("rss_mb", "MB", True),
+            "portal_requests.": MetricDef("portal_requests", "requests", False)}
 
 # SLO name -> (metric, "max" | "min")
 SLO_METRICS: dict[str, tuple[str, str]] = {

@@ -101,7 +101,7 @@ def _workload(results: dict[str, Any], scenario, load: dict[str, Any]):
 def run_costs(results: dict[str, Any], scenario) -> dict[str, Any] | None:
     """The run's ``measured_costs`` (see ``simulator.runcal``), or None when the run has no steps."""
     from simulator.calibration import load_calibration
-    from simulator.runcal import run_costs as fit
+    from simulator.runcal import merge_costs, run_costs as fit
     steps = results.get("steps") or []
     if not steps:
         return None
@@ -111,9 +111,19 @@ def run_costs(results: dict[str, Any], scenario) -> dict[str, Any] | None:
     rate = sum(c.online * c.fps for c in w.classes if c.sample_every)
     mix = (sum(c.online * c.fps * ref.decode(c.codec, c.width, c.height) for c in w.classes if c.sample_every)
            / rate) if rate else ref.decode("h264", 1280, 720)
-    return fit(results, machine_cores=_machine_cores(results), ref_decode_ms_mix=mix,
-               ref_decode_rows=[r.model_dump() for r in ref.decode_ms], detector_key=_detector_key(scenario),
-               ref_detector_rows=[r.model_dump() for r in ref.detector_ms], seed=int(scenario.seed))
+    costs = fit(results, machine_cores=_machine_cores(results), ref_decode_ms_mix=mix,
+                ref_decode_rows=[r.model_dump() for r in ref.decode_ms], detector_key=_detector_key(scenario),
+                ref_detector_rows=[r.model_dump() for r in ref.detector_ms], seed=int(scenario.seed))
+    return merge_costs(costs, portal_run_costs(results, ref, seed=int(scenario.seed)))
+
+
+def portal_run_costs(results: dict[str, Any], ref, seed: int = 0) -> dict[str, Any]:
+    """The portal's measured CPU per request as calibration (``simulator.runcal.portal_costs``), against the
+    reference's endpoint costs and the catalogue's assumed HTTP overhead."""
+    from simulator.hardware import load_catalogue
+    from simulator.runcal import portal_costs
+    return portal_costs(results, ref_portal_ms={r.endpoint: r.ms_per_request for r in ref.portal_ms},
+                        http_overhead_ms=load_catalogue().portal_http_overhead_ms, seed=seed)
 
 
 def local_hardware(stack_cores: float, workers: int, decode_cores_needed: float):
@@ -210,7 +220,7 @@ def model_check(results: dict[str, Any], scenario) -> dict[str, Any]:
         return out
     try:
         costs = results.get("measured_costs") if isinstance(results.get("measured_costs"), dict) else None
-        if costs and (costs.get("decode_ms") or costs.get("detector_ms")):
+        if costs and (costs.get("decode_ms") or costs.get("detector_ms") or costs.get("portal_ms")):
             cal = calibration_from_results(results)
         else:
             cal = load_calibration()
