@@ -14,8 +14,8 @@ ordered pair (calibrating budget A, predicted budget B, A != B):
 
 A pairing **counts** only when B's measured knee lies inside the stepped range (neither at the first step
 nor at the last planned one, where nothing beyond was measured) and both sides' binding SLOs are of the
-same family (``common.vocabulary.slo_family``); otherwise it is **not comparable**, with the reason. A counting pairing is
-within target when ``|predicted - measured| / measured <= 15%``.
+same family (``common.vocabulary.slo_family``); otherwise it is **not comparable**, with the reason. A
+counting pairing is within target when ``|predicted - measured| / measured <= 15%``.
 """
 from __future__ import annotations
 
