@@ -142,3 +142,24 @@ def test_a_dict_and_the_scenario_model_simulate_to_the_same_numbers(small, tmp_p
     a, b = from_model.to_dict(), from_dict.to_dict()
     a.pop("wall_s"), b.pop("wall_s")
     assert a == b and a["cameras_online"] == 124
+
+
+def test_the_simulators_old_axis_name_scales_the_same_load(small):
+    from simulator.knee import predict_knee
+    sc, cal = SimScenario.of(small), load_calibration()
+    steps = [1.0, 2.5, 5.0, 10.0]
+    new = predict_knee(cal, Axis.SAMPLING_FPS, steps, scenario=sc, seed=1)
+    assert new is not None and predict_knee(cal, "analytic_fps", steps, scenario=sc, seed=1) == new
+    with pytest.raises(InputError, match="unknown axis 'fps'"):
+        predict_knee(cal, "fps", steps, scenario=sc)
+
+
+def test_a_cpu_budget_becomes_one_hardware_set():
+    """The run's CPU budget and the simulator's hardware meet in one conversion: the detectors get what
+    decoding leaves of the budget's cores."""
+    from simulator.hardware import LOCAL_DISK, LOCAL_NIC, cpu_budget_set
+    hw = cpu_budget_set(2.0, 2, 0.5)
+    assert hw.detector_workers == 2 and hw.decode_cores == 1
+    assert hw.ingest_server.speed == pytest.approx((2.0 - 0.5) / 2)
+    assert (hw.nic.name, hw.disk.name) == (LOCAL_NIC, LOCAL_DISK)
+    assert cpu_budget_set(0.5, 1, 5.0).ingest_server.speed == pytest.approx(0.05 * 0.5)   # decode takes all
