@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-CALIBRATION_BACKEND = {"ultralytics": "torch", "onnx": "onnxruntime", "openvino": "openvino"}
+from common.vocabulary import Backend
 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
@@ -86,7 +86,7 @@ def detector_costs(weights: dict[str, str], frames: list[np.ndarray], sizes=(320
             for b in batches:
                 det = make_detector_for(backend, weights, imgsz, b, threads)
                 r = time_detector(det, [frames[i % len(frames)] for i in range(b)], repeats)
-                rows.append({"backend": CALIBRATION_BACKEND[backend], "model": "yolov8n", "input_size": imgsz,
+                rows.append({"backend": Backend.parse(backend).value, "model": "yolov8n", "input_size": imgsz,
                              "batch": b, "threads": threads, **r})
     return rows
 

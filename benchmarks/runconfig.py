@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pydantic import Field, model_validator
 
 from common.config import StrictModel
+from common.vocabulary import Axis
 
-AXES = ("cameras", "sampling_fps", "viewers")
+AXES = tuple(Axis)          # the run's step axes: common.vocabulary, shared with the simulator
 
 
 class SLOConfig(StrictModel):
-    """Service-level objectives; a step passes when every declared (non-null) one holds."""
+    """Service-level objectives; a step passes when every declared (non-null) one holds. The field names are
+    ``common.vocabulary.RUN_SLOS`` (tests/common/test_vocabulary.py checks both agree)."""
 
     min_analysed_fps: float | None = Field(
         None, gt=0, description="minimum analysed frames per second of the worst online camera")
@@ -124,9 +126,9 @@ class RunConfig(StrictModel):
         return StepLoad(index, (low.cameras + high.cameras) // 2, (low.sampling_fps + high.sampling_fps) / 2,
                         (low.viewers + high.viewers) // 2)
 
-    def stepped_axis(self) -> str:
+    def stepped_axis(self) -> Axis:
         """The axis the load grows along (the first that changes; cameras if none does)."""
         for a in AXES:
             if len(set(getattr(self, a))) > 1:
                 return a
-        return "cameras"
+        return Axis.CAMERAS

@@ -14,6 +14,7 @@ from typing import Any
 
 from common.errors import TilikError
 from simulator.calibration import Calibration
+from simulator.config import SimScenario
 from simulator.hardware import Catalogue, load_catalogue
 from simulator.sizing import SizingResult, size
 
@@ -46,7 +47,7 @@ def cpu_detection_priced_out(cal: Calibration, backend: str) -> Calibration:
     return cal.model_copy(update={"detector_ms": rows})
 
 
-def alternatives(scenario: Any, cal: Calibration, cat: Catalogue | None = None) -> list[Alternative]:
+def alternatives(scenario: SimScenario, cal: Calibration, cat: Catalogue | None = None) -> list[Alternative]:
     sim = scenario.simulation
     cat = cat or load_catalogue(sim.catalogue if sim is not None else None)
     cameras = sum(c.count for c in scenario.cameras.classes)

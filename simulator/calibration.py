@@ -5,13 +5,14 @@ and relative per-core speed). Schema version 1:
 
     {"schema_version": 1, "label": "...", "machine_info": {...},
      "decode_ms":   [{"codec": "h264", "width": 1280, "height": 720, "ms_per_frame": 2.9}, ...],
-     "detector_ms": [{"backend": "torch", "input_size": 640, "batch": 1, "ms_per_batch": 150.0}, ...],
+     "detector_ms": [{"backend": "ultralytics", "input_size": 640, "batch": 1, "ms_per_batch": 150.0}, ...],
      "portal_ms":   [{"endpoint": "hls_segment", "ms_per_request": 0.1}, ...],
      "hls": {"ts_overhead_ratio": 1.06, "segment_s": 2.0, "cold_start_s": 4.0}}
 
 A tilikbench run's results carry the same lists under ``measured_costs`` (see docs/simulator.md);
 ``calibration_from_results`` turns them into a ``Calibration``, taking what a run did not measure from the
-reference calibration and saying so in ``provenance``.
+reference calibration and saying so in ``provenance``. Backends are ``common.vocabulary.Backend`` names (the
+stack's spelling); a file with the older ``torch`` / ``onnxruntime`` loads with a warning naming the new one.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pydantic import Field, ValidationError
 
 from common.config import StrictModel
 from common.errors import InputError
+from common.vocabulary import Backend, BackendName
 
 CALIBRATION_SCHEMA_VERSION = 1
 DEFAULT_REFERENCE = Path(__file__).resolve().parent / "data" / "reference-calibration.json"
@@ -41,7 +43,7 @@ class DecodeCost(StrictModel):
 
 
 class DetectorCost(StrictModel):
-    backend: str = Field(..., description="torch, onnxruntime, openvino, ...")
+    backend: BackendName = Field(..., description="detector backend: ultralytics, onnx or openvino")
     model: str = Field("yolov8n", description="detector model name")
     input_size: int = Field(..., gt=0, description="square input side in pixels")
     batch: int = Field(..., ge=1)
@@ -138,15 +140,19 @@ class Calibration(StrictModel):
             return float(ms[0] * pixels / px[0])
         return float(np.interp(pixels, px, ms))
 
-    def detector_batch_ms(self, backend: str, input_size: int, batch: int) -> float:
+    def detector_batch_ms(self, backend: Backend | str, input_size: int, batch: int) -> float:
         """Forward ms of one batch: fixed + per-image cost fitted over the measured batch sizes.
 
         An input size not measured scales the nearest measured one by the pixel ratio.
         """
-        rows = [r for r in self.detector_ms if r.backend == backend]
+        try:
+            parsed = Backend.parse(backend)
+        except ValueError as e:
+            raise InputError(str(e), where=self.label or "calibration") from None
+        rows = [r for r in self.detector_ms if r.backend == parsed]
         if not rows:
             known = sorted({r.backend for r in self.detector_ms})
-            raise InputError(f"no detector cost for backend {backend!r} (calibrated: {', '.join(known)})",
+            raise InputError(f"no detector cost for backend {parsed.value!r} (calibrated: {', '.join(known)})",
                              where=self.label or "calibration")
         sizes = sorted({r.input_size for r in rows})
         nearest = min(sizes, key=lambda s: abs(s - input_size))

@@ -3,12 +3,21 @@
 The ``cameras:`` section (the camera farm's config) says what cameras exist; this section adds what
 only the simulator needs: how often analytics sample each class, viewer demand over the day, scripted spikes,
 retention, the SLOs for sizing, the hardware set to simulate, the headroom rule, replications and seed.
+
+``SimScenario`` is what the simulator's entry points take: the scenario's ``cameras:`` (the fields the
+simulator reads), ``simulation:`` and ``seed``. A caller holding a YAML dict or a whole scenario model turns it
+into one at its boundary with ``SimScenario.of``, which names the bad key when it is not valid.
 """
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from common.config import StrictModel
+from common.errors import InputError
+from common.profiles import CameraProfile
+from common.vocabulary import Backend, BackendName, Slo
 from simulator.infra import INPUT_NAMES
 from simulator.policy import (
     DecodeMode,
@@ -55,7 +64,8 @@ class Spike(StrictModel):
 
 
 class DetectorSettings(StrictModel):
-    backend: str = Field("onnxruntime", description="calibrated backend used on CPU workers")
+    backend: BackendName = Field(Backend.ONNX, description="calibrated backend used on CPU workers "
+                                 "(ultralytics, onnx, openvino; the stack's detector.type)")
     model: str = Field("yolov8n", description="detector model (GPU throughput is per model)")
     input_size: int = Field(640, gt=0, description="square detector input side in pixels")
     max_batch: int = Field(8, ge=1, le=256, description="largest batch a worker takes from its queue")
@@ -68,6 +78,29 @@ class SimSLOs(StrictModel):
     viewer_start_p95_s: float = Field(3.0, gt=0, description="live view start time, 95th percentile")
     api_p95_ms: float = Field(300.0, gt=0, description="portal API response time, 95th percentile")
     max_frame_drop: float = Field(0.01, ge=0, le=1, description="largest share of sampled frames dropped")
+
+    def with_run_slos(self, slos: Mapping[str, float], sampling_fps: float) -> "SimSLOs":
+        """These limits with a run's SLOs (``common.vocabulary.Slo`` names) put in the simulator's terms, those
+        it models: the analytics lag is the frame-to-event p95, the viewer request p95 the API p95, and an
+        analysed fps or share floor the largest share of sampled frames the model may drop."""
+        run = {Slo.parse(k): float(v) for k, v in slos.items()}
+        update: dict[str, float] = {}
+        for slo, field in RUN_TO_SIM_LIMIT.items():
+            if slo in run:
+                update[field] = run[slo]
+        drops = []
+        if Slo.MIN_ANALYSED_FPS in run:
+            drops.append(1.0 - run[Slo.MIN_ANALYSED_FPS] / sampling_fps)
+        if Slo.MIN_ANALYSED_SHARE in run:
+            drops.append(1.0 - run[Slo.MIN_ANALYSED_SHARE])
+        if drops:
+            update["max_frame_drop"] = max(0.0, min(1.0, min(drops)))
+        return self.model_validate({**self.model_dump(), **update})
+
+
+# The run's SLOs the simulator checks under another name (the analysed fps and share floors become
+# ``max_frame_drop``, see ``SimSLOs.with_run_slos``; the others it does not model).
+RUN_TO_SIM_LIMIT: dict[Slo, str] = {Slo.ANALYTICS_LAG_P95_S: "frame_to_event_p95_s", Slo.VIEWER_P95_MS: "api_p95_ms"}
 
 
 class TierSpec(StrictModel):
@@ -142,3 +175,66 @@ class SimulationConfig(StrictModel):
         if bad:
             raise ValueError(f"analytic fps must be >= 0: {bad}")
         return v
+
+
+class SimCameraClass(BaseModel):
+    """A camera class as the simulator reads it. Other keys of the camera farm's class (footage, districts)
+    are the farm's to check and are ignored here."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(..., min_length=1)
+    count: int = Field(..., ge=0)
+    group: str = ""
+    profile: str | CameraProfile = Field(..., description="a named profile of common.profiles or the profile")
+    online_share: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class SimCameras(BaseModel):
+    """The scenario's ``cameras:`` section as the simulator reads it (the farm's own keys are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    classes: list[SimCameraClass] = Field(..., min_length=1)
+
+
+class SimScenario(BaseModel):
+    """The simulator's input: cameras, the simulation section and the seed of a scenario. The scenario's other
+    sections (stack, portal, load, run) belong to other parts and are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = ""
+    seed: int = Field(0, ge=0)
+    cameras: SimCameras
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+
+    @field_validator("simulation", mode="before")
+    @classmethod
+    def _default_simulation(cls, v):
+        return SimulationConfig() if v is None else v
+
+    @property
+    def effective_seed(self) -> int:
+        """``simulation.seed`` when set, else the scenario's."""
+        return self.simulation.seed if self.simulation.seed is not None else self.seed
+
+    @classmethod
+    def of(cls, scenario: "SimScenario | Mapping[str, object] | BaseModel",
+           where: str = "scenario") -> "SimScenario":
+        """The simulator's view of a scenario: a SimScenario as is, a YAML mapping or another scenario model
+        (read by attribute) validated; an invalid one is an ``InputError`` naming the first bad key."""
+        if isinstance(scenario, cls):
+            return scenario
+        try:
+            if isinstance(scenario, Mapping):
+                return cls.model_validate(dict(scenario))
+            if isinstance(scenario, BaseModel):
+                return cls.model_validate(scenario, from_attributes=True)
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise InputError(f"{loc}: {first['msg']}", where=where) from None
+        raise InputError(f"expected a scenario (a mapping or a scenario model), got {type(scenario).__name__}",
+                         where=where)
+

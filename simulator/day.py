@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from simulator.calibration import Calibration
+from simulator.config import SimCameras, SimScenario, SimSLOs, SimulationConfig
 from simulator.hardware import HardwareSet
 from simulator.knee import probe_window
 from simulator.model import (
@@ -38,7 +39,7 @@ class DayResult:
     wall_s: float
     window_s: float
     headroom: float
-    slos: Any
+    slos: SimSLOs
     cpu_s: float = 0.0        # CPU seconds of this process while simulating the day
 
     @property
@@ -57,7 +58,7 @@ class DayResult:
                            "slo_violations": r.slo_violations} for r in self.hours]}
 
 
-def worst(r: SimResult, headroom: float, slos: Any = None) -> tuple[str, float]:
+def worst(r: SimResult, headroom: float, slos: SimSLOs | None = None) -> tuple[str, float]:
     """The resource or latency closest to (or furthest past) its limit in one window."""
     ratios = {k: x.utilisation / headroom for k, x in r.resources.items()}
     if slos is not None:
@@ -67,7 +68,7 @@ def worst(r: SimResult, headroom: float, slos: Any = None) -> tuple[str, float]:
     return name, ratios[name]
 
 
-def day_workloads(cameras: Any, cfg: Any, window_s: float = DAY_WINDOW_S) -> list[Workload]:
+def day_workloads(cameras: SimCameras, cfg: SimulationConfig, window_s: float = DAY_WINDOW_S) -> list[Workload]:
     """Each hour's busiest ``window_s`` seconds."""
     cfg = cfg.model_copy(update={"duration_s": 3600.0})
     out = []
@@ -79,7 +80,7 @@ def day_workloads(cameras: Any, cfg: Any, window_s: float = DAY_WINDOW_S) -> lis
     return out
 
 
-def simulate_day(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None,
+def simulate_day(scenario: SimScenario, calibration: Calibration, hardware: HardwareSet | None = None,
                  rng: np.random.Generator | None = None, *, window_s: float = DAY_WINDOW_S,
                  tiers: Tiers | None = None, failover: bool = False) -> DayResult:
     """Simulate the 24 hours of the scenario's day on a hardware set (one child generator per hour)."""

@@ -3,6 +3,9 @@
 The catalogue lists CPU servers (cores, per-core speed relative to the calibrating machine, price), GPUs
 (detector throughput per model and input size, price), NICs and disks. ``HardwareSet`` resolves the names
 of a scenario's ``simulation.hardware`` against it; an unknown name is an error that lists the known ones.
+
+``cpu_budget_set`` is the one place a run's CPU budget (the cores the stack had, ``run.hardware``'s ``cpus``
+or the whole machine) becomes a hardware set the simulator can run.
 """
 from __future__ import annotations
 
@@ -27,6 +30,9 @@ from simulator.infra import (
 )
 
 CATALOGUE_SCHEMA_VERSION = 1
+# The machine a run measures on, in the catalogue's names: its NIC and disk (the run's CPU budget sets the
+# cores, ``cpu_budget_set``), and the catalogue's calibrating server for a scenario that names no hardware.
+LOCAL_SERVER, LOCAL_NIC, LOCAL_DISK = "local-2c", "nic-10g", "hdd-16tb"
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "hardware.yaml"
 
 
@@ -250,3 +256,26 @@ class HardwareSet:
                else f"CPU detection on {self.detector_cores} cores")
         return (f"{self.ingest_count}x {self.ingest_server.name} ({det}), {self.portal_count}x "
                 f"{self.portal_server.name} portal, {self.nic.name}")
+
+
+def local_spec() -> HardwareSetSpec:
+    """This machine as the catalogue names it (the calibrating server, one of each tier)."""
+    return HardwareSetSpec.model_validate({"ingest": {"server": LOCAL_SERVER}, "portal": {"server": LOCAL_SERVER},
+                                           "nic": LOCAL_NIC, "disk": LOCAL_DISK})
+
+
+def cpu_budget_set(stack_cores: float, workers: int, decode_cores_needed: float,
+                   catalogue: Catalogue | None = None) -> HardwareSet:
+    """A machine of ``stack_cores`` cores (a run's CPU budget) as the stack had it: ``workers`` detector workers
+    (the stack's worker processes, at most one per core) sharing the cores with decoding. Decoding runs in
+    reader threads on the same cores, so the detectors get what decoding leaves: each of the ``workers + 1``
+    simulated cores (one for decode) runs at ``(stack_cores - decode) / workers`` of a calibrating core."""
+    cat = catalogue if catalogue is not None else load_catalogue()
+    speed = max(stack_cores - decode_cores_needed, 0.05 * stack_cores) / workers
+    server = CpuServer(name="local-run", cores=workers + 1, speed=max(speed, 0.01), price_usd=0,
+                       note="this machine as the run measured it")
+    cat = cat.model_copy(update={"cpu_servers": [*cat.cpu_servers, server]})
+    spec = HardwareSetSpec.model_validate({
+        "ingest": {"server": "local-run", "count": 1, "detector_cores": workers},
+        "portal": {"server": "local-run", "count": 1}, "nic": LOCAL_NIC, "disk": LOCAL_DISK})
+    return HardwareSet.resolve(spec, cat)

@@ -5,26 +5,29 @@ question a stepped run asks: at which of these steps will the SLOs first break?
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from common.vocabulary import Axis
 from simulator.calibration import Calibration
+from simulator.config import SimScenario
 from simulator.hardware import HardwareSet
 from simulator.model import resolve_hardware, simulate_workload, split_scenario
-from simulator.workload import AXES, build_workload
+from simulator.workload import Workload, build_workload, parse_axis
 
 
 PROBE_S = 300.0     # simulated seconds per knee probe (load is constant within the hour but for spikes)
 
 
-def _ok(scenario: Any, cal: Calibration, hw: HardwareSet | None, axis: str, factor: float, seed: int) -> bool:
+def _ok(scenario: SimScenario, cal: Calibration, hw: HardwareSet | None, axis: Axis, factor: float,
+        seed: int) -> bool:
     cameras, cfg, _ = split_scenario(scenario)
     w = probe_window(build_workload(cameras, cfg)).scaled(axis, factor)
     return simulate_workload(w, cal, resolve_hardware(cfg, hw), np.random.default_rng(seed)).slo_ok
 
 
-def probe_window(w, seconds: float = PROBE_S):
+def probe_window(w: Workload, seconds: float = PROBE_S) -> Workload:
     """The probe window: the busiest ``seconds`` (default PROBE_S) of viewers (so that spikes count)."""
     if w.duration_s <= seconds:
         return w
@@ -34,15 +37,14 @@ def probe_window(w, seconds: float = PROBE_S):
     return replace(w, duration_s=seconds, viewers=w.viewers[start:start + minutes])
 
 
-def simulated_knee(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None, *,
-              axis: str = "cameras", rng: np.random.Generator | None = None, hi: float = 64.0,
-              tol: float = 0.02) -> float | None:
+def simulated_knee(scenario: SimScenario, calibration: Calibration, hardware: HardwareSet | None = None, *,
+                   axis: Axis | str = Axis.CAMERAS, rng: np.random.Generator | None = None, hi: float = 64.0,
+                   tol: float = 0.02) -> float | None:
     """Largest multiplier of ``axis`` at which every SLO holds (None: the SLOs fail at x0.01 already).
 
     Each probe uses the same seed (common random numbers), so the search is monotone in practice.
     """
-    if axis not in AXES:
-        raise ValueError(f"unknown axis {axis!r}; one of {', '.join(AXES)}")
+    axis = parse_axis(axis)
     _, _, seed = split_scenario(scenario)
     seed = int(rng.integers(2**31)) if rng is not None else seed
     lo = 0.01
@@ -64,25 +66,24 @@ def simulated_knee(scenario: Any, calibration: Calibration, hardware: HardwareSe
     return lo
 
 
-def predict_knee(calibration: Calibration, axis: str, steps: Sequence[float], *, scenario: Any,
+def predict_knee(calibration: Calibration, axis: Axis | str, steps: Sequence[float], *, scenario: SimScenario,
                  hardware: HardwareSet | None = None, seed: int = 0) -> float | None:
     """The first value of ``steps`` (absolute: cameras, fps per analysed camera, or viewers) at which
     the SLOs break, or None if they hold at every step. ``scenario`` gives the mix at its own scale.
     """
+    axis = parse_axis(axis)
     cameras, cfg, _ = split_scenario(scenario)
     base = build_workload(cameras, cfg)
-    if axis == "cameras":
+    if axis == Axis.CAMERAS:
         now: float = base.cameras_online
-    elif axis == "viewers":
+    elif axis == Axis.VIEWERS:
         now = float(base.viewers.max())
-    elif axis == "analytic_fps":
+    else:
         analysed = [c for c in base.classes if c.sample_every and c.online]
         now = (sum(c.analytic_fps * c.online for c in analysed) / sum(c.online for c in analysed)
                if analysed else 0.0)
-    else:
-        raise ValueError(f"unknown axis {axis!r}; one of {', '.join(AXES)}")
     if now <= 0:
-        raise ValueError(f"the scenario has no {axis} to scale")
+        raise ValueError(f"the scenario has no {axis.value} to scale")
     hw = resolve_hardware(cfg, hardware)
     base = probe_window(base)
     for value in steps:

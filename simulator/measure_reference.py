@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from common.resultmeta import stamp, write_json_atomic
+from common.vocabulary import Backend
 from simulator.calibration import CALIBRATION_SCHEMA_VERSION, DEFAULT_REFERENCE
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def measure_detector(workdir: Path, repeats: int) -> list[dict[str, Any]]:
             x = torch.zeros(batch, 3, size, size)
             with torch.inference_mode():
                 times = _timed(lambda: net(x), repeats, warmup=2)
-            rows.append({"backend": "torch", "model": "yolov8n", "input_size": size, "batch": batch,
+            rows.append({"backend": Backend.ULTRALYTICS.value, "model": "yolov8n", "input_size": size, "batch": batch,
                          "ms_per_batch": statistics.median(times), "stdev_ms": statistics.pstdev(times),
                          "threads": 1, "repeats": repeats})
     import onnxruntime as ort
@@ -108,7 +109,7 @@ def measure_detector(workdir: Path, repeats: int) -> list[dict[str, Any]]:
         for batch in (1, 4):
             arr = np.zeros((batch, 3, size, size), dtype=np.float32)
             times = _timed(lambda: sess.run(None, {name: arr}), repeats, warmup=2)
-            rows.append({"backend": "onnxruntime", "model": "yolov8n", "input_size": size, "batch": batch,
+            rows.append({"backend": Backend.ONNX.value, "model": "yolov8n", "input_size": size, "batch": batch,
                          "ms_per_batch": statistics.median(times), "stdev_ms": statistics.pstdev(times),
                          "threads": 1, "repeats": repeats})
     return rows

@@ -1,9 +1,10 @@
 """``simulate()``: one hour of the city system on a hardware set; the result every other module reads.
 
-``simulate(scenario, calibration, hardware, rng)`` takes a scenario (``benchmarks.scenario.Scenario`` or
-its raw dict), a ``Calibration``, a ``HardwareSet`` (or None: the scenario's ``simulation.hardware``)
-and ONE numpy Generator; the same seed gives the same numbers. ``fine=True`` runs the event-by-event
-SimPy model instead of the aggregated one (small scenarios only). Around the simulated stations,
+``simulate(scenario, calibration, hardware, rng)`` takes a ``SimScenario`` (``simulator.config``: a caller
+holding a YAML dict or a whole scenario converts it with ``SimScenario.of``), a ``Calibration``, a
+``HardwareSet`` (or None: the scenario's ``simulation.hardware``) and ONE numpy Generator; the same seed
+gives the same numbers. ``fine=True`` runs the event-by-event SimPy model instead of the aggregated one
+(small scenarios only). Around the simulated stations,
 ``tiers.Structure`` gives the window's decode placement, the busiest ingest server's cameras (whole NVR
 sites; the failover case on request), the storage and network tiers and the viewer start-up chain;
 ``day.simulate_day`` runs the 24 hours.
@@ -13,13 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from common.errors import InputError
 from simulator.calibration import Calibration
-from simulator.config import SimulationConfig
+from simulator.config import SimCameras, SimScenario, SimSLOs, SimulationConfig
 from simulator.costs import egress_bps, ingest_bps, service_params
 from simulator.hardware import HardwareSet, load_catalogue
 from simulator.tiers import Structure, Tiers, structure_summary
@@ -36,6 +37,21 @@ class Resource:
     demand: float
     capacity: float
     unit: str
+
+
+class Breach(TypedDict, total=False):
+    """An SLO the simulated window broke: ``key`` a simulator SLO (``common.vocabulary.SIM_SLOS``), its
+    value and limit (``viewers_refused`` and ``overloaded`` have no limit; ``overloaded`` names the resource)."""
+
+    key: str
+    value: float
+    limit: float
+    resource: str
+
+
+class SimExtra(TypedDict):
+    disks: int
+    egress_per_minute_gbps: list[float]
 
 
 @dataclass
@@ -56,8 +72,8 @@ class SimResult:
     events: int
     wall_s: float
     model: str
-    extra: dict[str, Any] = field(default_factory=dict)
-    slo_breaches: list[dict[str, Any]] = field(default_factory=list)   # the violations as data (key, value, limit)
+    extra: SimExtra = field(default_factory=lambda: SimExtra(disks=0, egress_per_minute_gbps=[]))
+    slo_breaches: list[Breach] = field(default_factory=list)   # the violations as data (key, value, limit)
     structure: dict[str, Any] = field(default_factory=dict)    # placement, servers' shares, tiers, start-up
 
     @property
@@ -68,7 +84,7 @@ class SimResult:
     def binding_resource(self) -> str:
         return max(self.resources, key=lambda k: self.resources[k].utilisation)
 
-    def binding_latency(self, slos) -> tuple[str, float]:
+    def binding_latency(self, slos: SimSLOs) -> tuple[str, float]:
         """The latency closest to (or furthest past) its SLO, as (name, p95 / SLO)."""
         ratios = {"frame_to_event": self.latency["frame_to_event"]["p95"] / slos.frame_to_event_p95_s,
                   "viewer_start": self.latency["viewer_start"]["p95"] / slos.viewer_start_p95_s,
@@ -83,21 +99,12 @@ class SimResult:
         return d
 
 
-def split_scenario(scenario: Any) -> tuple[Any, SimulationConfig, int]:
-    """(cameras section, simulation config, seed) of a Scenario model or a raw scenario dict."""
-    if hasattr(scenario, "cameras"):
-        cameras, sim, seed = scenario.cameras, scenario.simulation, scenario.seed
-    elif isinstance(scenario, dict):
-        cameras, sim, seed = scenario.get("cameras"), scenario.get("simulation"), scenario.get("seed", 0)
-    else:
-        raise InputError(f"expected a scenario, got {type(scenario).__name__}", where="simulate")
-    if sim is None:
-        sim = SimulationConfig()
-    elif isinstance(sim, dict):
-        sim = SimulationConfig.model_validate(sim)
-    if sim.seed is not None:
-        seed = sim.seed
-    return cameras, sim, int(seed or 0)
+def split_scenario(scenario: SimScenario) -> tuple[SimCameras, SimulationConfig, int]:
+    """(cameras section, simulation config, seed: ``simulation.seed`` or the scenario's) of a SimScenario."""
+    if not isinstance(scenario, SimScenario):
+        raise InputError(f"expected a SimScenario, got {type(scenario).__name__}: convert the scenario where it "
+                         "is read with simulator.config.SimScenario.of", where="simulate")
+    return scenario.cameras, scenario.simulation, scenario.effective_seed
 
 
 def resolve_hardware(cfg: SimulationConfig, hardware: HardwareSet | None) -> HardwareSet:
@@ -121,7 +128,7 @@ BREACH_TEXT = {
 }
 
 
-def breach_text(b: dict[str, Any]) -> str:
+def breach_text(b: Breach) -> str:
     if b["key"] not in BREACH_TEXT:
         raise ValueError(f"unknown SLO breach {b['key']!r}")
     return BREACH_TEXT[b["key"]].format(**b)
@@ -189,7 +196,7 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
     drops = {"frames": det.dropped / det.sampled if det.sampled else 0.0,
              "viewers": refused / sessions if sessions else 0.0}
     slos = w.config.slos
-    breaches = []
+    breaches: list[Breach] = []
     if latency["frame_to_event"]["p95"] > slos.frame_to_event_p95_s:
         breaches.append({"key": "frame_to_event", "value": latency["frame_to_event"]["p95"],
                          "limit": slos.frame_to_event_p95_s})
@@ -215,11 +222,11 @@ def simulate_workload(w: Workload, cal: Calibration, hw: HardwareSet, rng: np.ra
         slo_breaches=breaches, ingest_gbps=ingest / 1e9,
         egress_gbps_peak=float(egress.max()) / 1e9 if len(egress) else 0.0, storage_tb=st.tiers.storage.stored_tb,
         events=det.events + portal.events, wall_s=time.perf_counter() - t0, model=model,
-        extra={"disks": st.tiers.storage.disks, "egress_per_minute_gbps": (egress / 1e9).round(4).tolist()},
+        extra=SimExtra(disks=st.tiers.storage.disks, egress_per_minute_gbps=(egress / 1e9).round(4).tolist()),
         structure=structure_summary(st, hw, alive, failover))
 
 
-def simulate(scenario: Any, calibration: Calibration, hardware: HardwareSet | None = None,
+def simulate(scenario: SimScenario, calibration: Calibration, hardware: HardwareSet | None = None,
              rng: np.random.Generator | None = None, *, fine: bool = False, hour: int | None = None) -> SimResult:
     """Simulate the scenario's hour (default: the viewer peak) on a hardware set."""
     cameras, cfg, seed = split_scenario(scenario)

@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 from common.config import StrictModel
 from common.errors import TilikError
 from simulator.calibration import Calibration
+from simulator.config import SimScenario
 from simulator.hardware import Catalogue, load_catalogue
 from simulator.sizing import SizingResult, size
 
@@ -58,7 +59,7 @@ class PhasePlan:
                 "phase_cost_usd": self.cost, "hardware": self.result.hardware.describe(), "notes": self.notes}
 
 
-def scenario_at(scenario: Any, phase: Phase, where: str) -> Any:
+def scenario_at(scenario: SimScenario, phase: Phase, where: str) -> SimScenario:
     """The scenario with the phase's camera counts."""
     known = {c.name for c in scenario.cameras.classes}
     unknown = sorted(set(phase.cameras) - known)
@@ -84,7 +85,7 @@ def same_models(cat: Catalogue, r: SizingResult) -> Catalogue:
         "gpus": [g for g in cat.gpus if hw.gpu is not None and g.name == hw.gpu.name]})
 
 
-def plan(scenario: Any, growth: Growth, cal: Calibration, cat: Catalogue | None = None) -> list[PhasePlan]:
+def plan(scenario: SimScenario, growth: Growth, cal: Calibration, cat: Catalogue | None = None) -> list[PhasePlan]:
     """Each phase sized on the models the first phase chose (the city keeps buying what it runs), or on
     the whole catalogue when those cannot meet the SLOs any more (the plan then says so)."""
     cat = cat or load_catalogue(scenario.simulation.catalogue)

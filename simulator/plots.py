@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from simulator.calibration import Calibration
+from simulator.config import SimScenario
 from simulator.model import resolve_hardware, simulate_workload, split_scenario
 from simulator.knee import probe_window
 from simulator.workload import AXES, build_workload
@@ -14,14 +14,14 @@ from simulator.workload import AXES, build_workload
 FACTORS = (0.5, 1.0, 1.5, 2.0, 3.0)
 
 
-def sensitivity(scenario: Any, cal: Calibration, factors=FACTORS, seed: int = 0) -> dict[str, list[float]]:
+def sensitivity(scenario: SimScenario, cal: Calibration, factors=FACTORS, seed: int = 0) -> dict[str, list[float]]:
     """axis -> binding latency ratio (p95 / SLO, worst of the three latencies) at each factor."""
     cameras, cfg, _ = split_scenario(scenario)
     hw = resolve_hardware(cfg, None)
     base = probe_window(build_workload(cameras, cfg))
     out: dict[str, list[float]] = {}
     for axis in AXES:
-        out[axis] = [simulate_workload(base.scaled(axis, f), cal, hw, np.random.default_rng(seed))
+        out[axis.value] = [simulate_workload(base.scaled(axis, f), cal, hw, np.random.default_rng(seed))
                      .binding_latency(cfg.slos)[1] for f in factors]
     return out
 

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from common.errors import InputError
+from common.vocabulary import PORTAL_RESOURCES
 from simulator import placement
 from simulator.calibration import Calibration
-from simulator.config import HardwareSetSpec
+from simulator.config import HardwareSetSpec, SimScenario, SimSLOs, SimulationConfig
 from simulator.costs import egress_bps, ingest_bps
 from simulator.day import DayResult, day_workloads, simulate_day
 from simulator.hardware import Catalogue, Gpu, HardwareSet, load_catalogue
@@ -55,7 +56,7 @@ class SizingResult:
     tiers: Tiers | None = None
     day: DayResult | None = None
     redundancy: dict[str, Any] = field(default_factory=dict)
-    slos: Any = None
+    slos: SimSLOs | None = None
     yearly_usd: float = 0.0                  # links paid by the year (not in ``cost``)
 
     def tier_summary(self) -> list[dict[str, Any]]:
@@ -203,10 +204,7 @@ def _servers_ok(r: SimResult) -> bool:
     return not [b for b in r.slo_breaches if not (b["key"] == "overloaded" and b.get("resource") in TIER_RESOURCES)]
 
 
-PORTAL_RESOURCES = ("portal_cpu", "egress_net")
-
-
-def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = None,
+def size(scenario: SimScenario, calibration: Calibration, catalogue: Catalogue | None = None,
          rng: np.random.Generator | None = None, *, day_check: bool = True) -> SizingResult:
     """The cheapest catalogue hardware meeting the SLOs with headroom, N + k spares and the failover case.
 
@@ -301,7 +299,7 @@ def size(scenario: Any, calibration: Calibration, catalogue: Catalogue | None = 
 INGEST_RESOURCES = ("decode_cpu", "detector", "gpu_decode", "ingest_net")
 
 
-def _what_to_grow(bad: list[SimResult], headroom: float, slos: Any) -> str | None:
+def _what_to_grow(bad: list[SimResult], headroom: float, slos: SimSLOs) -> str | None:
     """The HardwareSet count that more servers would help in the failing hours, if any."""
     over = {k for r in bad for k, x in r.resources.items() if x.utilisation > headroom and k not in TIER_RESOURCES}
     if over & set(INGEST_RESOURCES) or any(r.latency["frame_to_event"]["p95"] > slos.frame_to_event_p95_s
@@ -319,12 +317,12 @@ def _hardware(opt: IngestOption, n: int, portal: str, portal_n: int, nic: str, d
     return HardwareSet.resolve(spec.model_copy(update={"decode": dict(opt.placement)}), cat)
 
 
-def _less_portal(hw: HardwareSet, cfg: Any) -> HardwareSet:
+def _less_portal(hw: HardwareSet, cfg: SimulationConfig) -> HardwareSet:
     """The failover case's portal tier: its k spares down."""
     return replace(hw, portal_count=max(1, hw.portal_count - cfg.redundancy.portal_spares))
 
 
-def tiers_packager_cores(tiers: Tiers, cat: Catalogue, cfg: Any) -> float:
+def tiers_packager_cores(tiers: Tiers, cat: Catalogue, cfg: SimulationConfig) -> float:
     """Cores the pre-warmed packagers take on the whole portal tier (a floor: on-demand ones come on top)."""
     return tiers.prewarm * cat.input("packager_cores_per_stream", cfg.model_inputs)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from common.errors import TilikError
 from simulator.calibration import Calibration
+from simulator.config import SimScenario
 from simulator.hardware import Catalogue, load_catalogue
 from simulator.sizing import size
 from simulator.uncertainty import WINDOW_S, run_parallel
@@ -105,7 +106,7 @@ def _one(args: tuple) -> tuple[str, float, float | None, str]:
         return key, f, None, e.message
 
 
-def tornado(scenario: Any, cal: Calibration, cat: Catalogue | None = None, *, swing: float = SWING,
+def tornado(scenario: SimScenario, cal: Calibration, cat: Catalogue | None = None, *, swing: float = SWING,
             window_s: float = WINDOW_S, workers: int = 1, seed: int = 0,
             time_limit_s: float | None = None) -> dict[str, Any]:
     """The base cost and one bar per assumption (sorted, widest first), in parallel over ``workers``."""

@@ -34,6 +34,7 @@ import numpy as np
 
 from common.errors import TilikError
 from simulator.calibration import Calibration
+from simulator.config import SimScenario
 from simulator.hardware import Catalogue
 from simulator.sizing import SizingResult, size
 
@@ -176,7 +177,7 @@ def summarise(reps: list[Replication]) -> tuple[list[dict[str, Any]], dict[str, 
     return items, _stats([r.cost for r in ok])
 
 
-def size_with_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = None, *,
+def size_with_interval(scenario: SimScenario, cal: Calibration, cat: Catalogue | None = None, *,
                        replications: int = REPLICATIONS, workers: int | None = None, seed: int | None = None,
                        window_s: float = WINDOW_S, time_limit_s: float | None = None) -> SizingInterval:
     """Repeat the sizing search ``replications`` times over resampled costs and seeds (in parallel). With
@@ -200,7 +201,7 @@ def size_with_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = 
     return SizingInterval(reps, items, cost, spread, window_s, time.perf_counter() - t0, workers, replications)
 
 
-def point_and_interval(scenario: Any, cal: Calibration, cat: Catalogue | None = None,
+def point_and_interval(scenario: SimScenario, cal: Calibration, cat: Catalogue | None = None,
                        **kwargs: Any) -> tuple[SizingResult, SizingInterval]:
     """The point answer at the calibration's costs (full window) and the interval around it."""
     return size(scenario, cal, cat, day_check=False), size_with_interval(scenario, cal, cat, **kwargs)

@@ -8,16 +8,19 @@ both models; ``scaled`` multiplies one axis (cameras, analytic fps, viewers) for
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from common.errors import InputError
 from common.profiles import UnknownProfileError, get_profile
-from simulator.config import SimulationConfig
+from common.vocabulary import Axis
+from simulator.config import SimCameras, SimulationConfig
 
-AXES = ("cameras", "analytic_fps", "viewers")
+AXES = tuple(Axis)          # the run's axes; the simulator's old name ``analytic_fps`` is read as ``sampling_fps``
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,13 @@ class Workload:
         minutes = max(1, int(math.ceil(min(seconds, self.duration_s) / 60.0)))
         return replace(self, duration_s=min(seconds, self.duration_s), viewers=self.viewers[:minutes])
 
-    def scaled(self, axis: str, factor: float) -> "Workload":
-        if axis == "cameras":
+    def scaled(self, axis: Axis | str, factor: float) -> "Workload":
+        axis = parse_axis(axis)
+        if axis == Axis.CAMERAS:
             return replace(self, classes=tuple(replace(c, online=int(round(c.online * factor)),
                                                        recorded=int(round(c.recorded * factor)))
                                                for c in self.classes))
-        if axis == "analytic_fps":
+        if axis == Axis.SAMPLING_FPS:
             out = []
             for c in self.classes:
                 if not c.sample_every:
@@ -81,9 +85,15 @@ class Workload:
                 fa = c.analytic_fps * factor
                 out.append(replace(c, sample_every=max(1, int(round(c.fps / fa))) if fa > 0 else 0))
             return replace(self, classes=tuple(out))
-        if axis == "viewers":
-            return replace(self, viewers=self.viewers * factor)
-        raise InputError(f"unknown axis {axis!r}; one of {', '.join(AXES)}", where="knee axis")
+        return replace(self, viewers=self.viewers * factor)
+
+
+def parse_axis(axis: Axis | str) -> Axis:
+    """An axis by name (old names upgraded); an unknown one is an ``InputError`` naming it."""
+    try:
+        return Axis.parse(axis)
+    except ValueError as e:
+        raise InputError(str(e), where="knee axis") from None
 
 
 def _profile(raw: Any, where: str) -> dict[str, Any]:
@@ -102,14 +112,17 @@ def named_profile(name: str) -> dict[str, Any]:
     return _profile(name, where="camera profile")
 
 
-def camera_classes(cameras: Any) -> list[dict[str, Any]]:
-    """The ``cameras.classes`` of a scenario as plain dicts (from a FleetConfig model or raw YAML)."""
-    if hasattr(cameras, "model_dump"):
-        cameras = cameras.model_dump()
-    classes = (cameras or {}).get("classes")
-    if not classes:
+def camera_classes(cameras: SimCameras | Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The ``cameras.classes`` of a scenario as plain dicts (a mapping is validated first)."""
+    if not cameras or (isinstance(cameras, Mapping) and not cameras.get("classes")):
         raise InputError("the scenario has no camera classes", where="cameras.classes")
-    return classes
+    if isinstance(cameras, Mapping):
+        try:
+            cameras = SimCameras.model_validate(dict(cameras))
+        except ValidationError as e:
+            first = e.errors()[0]
+            raise InputError(first["msg"], where="cameras." + ".".join(str(p) for p in first["loc"])) from None
+    return cameras.model_dump()["classes"]
 
 
 def sample_every(fps: float, analytic_fps: float) -> int:
@@ -138,7 +151,8 @@ def night_bitrate(cfg: SimulationConfig, hour: int) -> tuple[float, float]:
     return (f if night[hour] else 1.0), (f * sum(night) + (24 - sum(night))) / 24.0
 
 
-def build_workload(cameras: Any, cfg: SimulationConfig, hour: int | None = None) -> Workload:
+def build_workload(cameras: SimCameras | Mapping[str, Any], cfg: SimulationConfig,
+                   hour: int | None = None) -> Workload:
     hour = cfg.hour if hour is None else hour
     hour = peak_hour(cfg) if hour is None else hour
     avail = cfg.availability_by_hour[hour] if cfg.availability_by_hour else 1.0

@@ -9,7 +9,9 @@ import numpy as np
 from benchmarks.scenario import load_scenario
 from common.errors import InputError
 from common.resultmeta import stamp, write_json_atomic
+from common.vocabulary import Axis
 from simulator.calibration import load_calibration
+from simulator.config import SimScenario
 from simulator.day import simulate_day
 from simulator.knee import simulated_knee
 from simulator.model import simulate
@@ -34,9 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
+    scenario = SimScenario.of(load_scenario(args.scenario), where=args.scenario)
     sim = scenario.simulation
-    cal = load_calibration(args.calibration or (sim.calibration if sim else None))
+    cal = load_calibration(args.calibration or sim.calibration)
     r = simulate(scenario, cal, rng=np.random.default_rng(scenario.seed), fine=args.fine, hour=args.hour)
     print(f"{scenario.name}: hour {r.hour}, {r.cameras_online:,} cameras online, {r.analysed_fps:,.0f} frames/s "
           f"analysed, {r.viewers_peak:,.0f} viewers at peak; {r.hardware}")
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
               f"24 h in {day.wall_s:.1f} s ({day.cpu_s:.1f} s of CPU)")
         out["day"] = day.to_dict()
     if not args.no_plot:
-        knee = simulated_knee(scenario, cal, axis="cameras", tol=0.05)
+        knee = simulated_knee(scenario, cal, axis=Axis.CAMERAS, tol=0.05)
         print(f"knee (cameras): x{knee:.2f} of the scenario's cameras" if knee else "knee: below x0.01")
         curves = sensitivity(scenario, cal, seed=scenario.seed)
         path = plot_sensitivity(curves, Path(args.out) / f"{scenario.name}-sensitivity.png",

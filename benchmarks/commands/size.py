@@ -10,6 +10,7 @@ from benchmarks.scenario import load_scenario
 from common.resultmeta import stamp, write_json_atomic
 from simulator.alternatives import alternatives
 from simulator.calibration import load_calibration
+from simulator.config import SimScenario
 from simulator.hardware import load_catalogue
 from simulator.phases import plan
 from simulator.sizing import size
@@ -90,10 +91,11 @@ def print_interval(iv: SizingInterval) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
+    full = load_scenario(args.scenario)
+    scenario = SimScenario.of(full, where=args.scenario)
     sim = scenario.simulation
-    cal = load_calibration(args.calibration or (sim.calibration if sim else None))
-    cat = load_catalogue(args.catalogue or (sim.catalogue if sim else None))
+    cal = load_calibration(args.calibration or sim.calibration)
+    cat = load_catalogue(args.catalogue or sim.catalogue)
     s = size(scenario, cal, cat, day_check=not args.no_day)
     r = s.result
     print(f"{scenario.name}: {r.cameras_online:,} cameras online, {r.analysed_fps:,.0f} frames/s analysed, "
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{a.kind}: {a.result.cost:,.0f} USD, {a.cost_per_camera:,.2f} USD per camera "
                   f"({a.cameras:,} cameras): {a.result.hardware.describe()}")
-    phases = [] if args.no_phases or scenario.growth is None else plan(scenario, scenario.growth, cal, cat)
+    phases = [] if args.no_phases or full.growth is None else plan(scenario, full.growth, cal, cat)
     for ph in phases:
         print(f"phase {ph.name} ({ph.cameras:,} cameras): {ph.result.hardware.describe()}; buy "
               + ("; ".join(f"{q:,.0f} x {n} ({i})" for i, n, q, _ in ph.buy) or "nothing")

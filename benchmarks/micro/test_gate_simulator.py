@@ -51,10 +51,11 @@ def bare_batching(events: int, workers: int = 4, max_batch: int = 8) -> int:
 def test_aggregated_simulator_events_gate(tmp_path, request):
     from benchmarks.scenario import load_scenario
     from simulator.calibration import load_calibration
+    from simulator.config import SimScenario
     from simulator.model import simulate
     path = tmp_path / "simgate.yaml"
     path.write_text(SCENARIO)
-    scenario, cal = load_scenario(path), load_calibration()
+    scenario, cal = SimScenario.of(load_scenario(path)), load_calibration()
     first = simulate(scenario, cal)
     assert first.model.startswith("aggregated") and first.events > 5000, (first.model, first.events)
     events = first.events

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from common.procs import ProcessSet
+from common.vocabulary import PORTAL_RESOURCES
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,6 @@ TARGET = Path(__file__).resolve().parents[2] / "scenarios" / "semarang-target.ya
 # Multiples of the target per axis: the sized hardware is meant to hold 1.0x with headroom; the range
 # reaches past where an SLO breaks (ingest near 1.5x cameras, the portal tier's egress near 3x viewers).
 FACTORS = {"cameras": (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0), "viewers": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)}
-PORTAL_RESOURCES = ("portal_cpu", "egress_net")
 SEEDS = 3
 
 
@@ -137,8 +137,9 @@ def city_curves(target: Path, calibration: Path, hardware: dict | None, budget_s
 
     from benchmarks.scenario import load_scenario
     from simulator.calibration import load_calibration
+    from simulator.config import SimScenario
     from simulator.model import simulate
-    sc = load_scenario(target)
+    sc = SimScenario.of(load_scenario(target), where=str(target))
     cal = load_calibration(calibration)
     slos = sc.simulation.slos
     sim = sc.simulation.model_dump()

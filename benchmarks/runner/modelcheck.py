@@ -23,56 +23,38 @@ from typing import Any
 from analytics.config import StackConfig
 from benchmarks.records import CheckStatus
 from benchmarks.runner.fleet_component import fleet_for
+from common.vocabulary import ANALYTICS_STATIONS, Backend, Slo
 
 log = logging.getLogger(__name__)
 
 TARGET = 0.15
-AXIS_TO_SIM = {"cameras": "cameras", "sampling_fps": "analytic_fps", "viewers": "viewers"}
-BACKENDS = {"ultralytics": "torch", "onnx": "onnxruntime", "openvino": "openvino"}
-ANALYTICS_STATIONS = ("decode_cpu", "detector")
-THIS_MACHINE = {"ingest": {"server": "local-2c"}, "portal": {"server": "local-2c"},
-                "nic": "nic-10g", "disk": "hdd-16tb"}
-
-
-def sim_slos(slos: dict[str, float], sampling_fps: float) -> dict[str, float]:
-    """The run's SLOs in the simulator's terms (those it models)."""
-    out: dict[str, float] = {}
-    if "analytics_lag_p95_s" in slos:
-        out["frame_to_event_p95_s"] = slos["analytics_lag_p95_s"]
-    if "viewer_p95_ms" in slos:
-        out["api_p95_ms"] = slos["viewer_p95_ms"]
-    drops = []
-    if "min_analysed_fps" in slos:
-        drops.append(1.0 - slos["min_analysed_fps"] / sampling_fps)
-    if "min_analysed_share" in slos:
-        drops.append(1.0 - slos["min_analysed_share"])
-    if drops:
-        out["max_frame_drop"] = max(0.0, min(1.0, min(drops)))
-    return out
 
 
 def run_as_scenario(results: dict[str, Any], scenario, step: dict[str, Any]):
     """The scenario the simulator sees: the run's fleet at ``step``'s load on this machine."""
-    from simulator.config import SimulationConfig
+    from simulator.config import SimScenario, SimSLOs, SimulationConfig
+    from simulator.hardware import local_spec
     load = step["load"]
     cams = fleet_for(scenario.cameras, int(load["cameras"]), free_ports=False)
     base = scenario.simulation.model_dump() if scenario.simulation is not None else {}
     base.update({
         "analytic_fps": {c.name: float(load["sampling_fps"]) for c in cams.classes},
-        "hardware": THIS_MACHINE,
+        "hardware": local_spec().model_dump(),
         "viewers": {**base.get("viewers", {}), "peak_concurrent": int(load.get("viewers", 0)),
                     "hourly_share": [1.0] * 24},
         "spikes": [],
         "availability_by_hour": None,
         "hour": 12,
-        "slos": {**base.get("slos", {}), **sim_slos(results.get("slos", {}), float(load["sampling_fps"]))},
+        "slos": SimSLOs.model_validate(base.get("slos", {})).with_run_slos(
+            results.get("slos", {}), float(load["sampling_fps"])).model_dump(),
         "duration_s": min(float(base.get("duration_s", 600.0)), 600.0),
     })
     if isinstance(scenario.stack, StackConfig):          # an external system runs the simulator's default
         det = scenario.stack.detector
         base["detector"] = {**base.get("detector", {}), "input_size": det.imgsz, "max_batch": det.batch,
-                            "backend": BACKENDS.get(det.type, det.type)}
-    return scenario.model_copy(update={"cameras": cams, "simulation": SimulationConfig.model_validate(base)})
+                            "backend": Backend.parse(det.type)}
+    return SimScenario.of(scenario.model_copy(update={"cameras": cams,
+                                                      "simulation": SimulationConfig.model_validate(base)}))
 
 
 def _machine_cores(results: dict[str, Any]) -> int:
@@ -86,7 +68,7 @@ def _detector_key(scenario) -> dict[str, Any]:
     key = {"backend": det.backend, "model": det.model, "input_size": det.input_size}
     if isinstance(scenario.stack, StackConfig):
         d = scenario.stack.detector
-        key.update(backend=BACKENDS.get(d.type, d.type), input_size=int(d.imgsz))
+        key.update(backend=Backend.parse(d.type), input_size=int(d.imgsz))
     return key
 
 
@@ -127,21 +109,10 @@ def portal_run_costs(results: dict[str, Any], ref, seed: int = 0) -> dict[str, A
 
 
 def local_hardware(stack_cores: float, workers: int, decode_cores_needed: float):
-    """This machine as the stack had it: ``workers`` detector workers (the stack's worker processes, at
-    most one per core) sharing ``stack_cores`` cores with decoding. Decoding runs in reader threads on the
-    same cores, so the detectors get what decoding leaves: each of the ``workers + 1`` simulated cores
-    (one for decode) runs at ``(stack_cores - decode) / workers`` of a calibrating core."""
-    from simulator.config import HardwareSetSpec
-    from simulator.hardware import CpuServer, HardwareSet, load_catalogue
-    cat = load_catalogue()
-    speed = max(stack_cores - decode_cores_needed, 0.05 * stack_cores) / workers
-    server = CpuServer(name="local-run", cores=workers + 1, speed=max(speed, 0.01), price_usd=0,
-                       note="this machine as the run measured it")
-    cat = cat.model_copy(update={"cpu_servers": [*cat.cpu_servers, server]})
-    spec = HardwareSetSpec.model_validate({
-        "ingest": {"server": "local-run", "count": 1, "detector_cores": workers},
-        "portal": {"server": "local-run", "count": 1}, "nic": THIS_MACHINE["nic"], "disk": THIS_MACHINE["disk"]})
-    return HardwareSet.resolve(spec, cat)
+    """This machine as the stack had it (``stack_cores`` cores, ``workers`` detector workers sharing them with
+    decoding): ``simulator.hardware.cpu_budget_set``, the one conversion of a CPU budget to a hardware set."""
+    from simulator.hardware import cpu_budget_set
+    return cpu_budget_set(stack_cores, workers, decode_cores_needed)
 
 
 def delivery_ratio(results: dict[str, Any], scenario) -> tuple[float, str]:
@@ -168,27 +139,30 @@ def predicted_slos(results: dict[str, Any], r, w, sampling_fps: float, delivery:
     analysed = [c for c in w.classes if c.sample_every and c.online]
     keep = 1.0 - r.drops["frames"]
     fps_min = min((c.fps * delivery / c.sample_every * keep for c in analysed), default=0.0)
-    values = {"min_analysed_fps": fps_min, "min_analysed_share": fps_min / sampling_fps if sampling_fps else 0.0,
-              "analytics_lag_p95_s": r.latency["frame_to_event"]["p95"],
-              "viewer_p95_ms": r.latency["api"]["p95"] * 1000.0}
+    values = {Slo.MIN_ANALYSED_FPS: fps_min,
+              Slo.MIN_ANALYSED_SHARE: fps_min / sampling_fps if sampling_fps else 0.0,
+              Slo.ANALYTICS_LAG_P95_S: r.latency["frame_to_event"]["p95"],
+              Slo.VIEWER_P95_MS: r.latency["api"]["p95"] * 1000.0}
     out = {}
     for name, limit in slos.items():
         if name in values:
             v = values[name]
-            ok = v >= limit if name.startswith("min_") else v <= limit
-            sev = (limit / v if v > 0 else float("inf")) if name.startswith("min_") else v / limit
+            floor = Slo.parse(name).is_floor
+            ok = v >= limit if floor else v <= limit
+            sev = (limit / v if v > 0 else float("inf")) if floor else v / limit
             out[name] = {"value": round(v, 4), "limit": limit, "ok": ok, "severity": round(sev, 3)}
     # A station past saturation drops (u - 1) / u of its work at steady state; the analysed-share floor
     # tolerates a loss of 1 - share, so the analytics stations fail only past 1 / share (portal ones at 1).
-    share = slos.get("min_analysed_share")
-    if "min_analysed_fps" in slos and sampling_fps:
-        share = min(share or 1.0, slos["min_analysed_fps"] / sampling_fps)
+    share = slos.get(Slo.MIN_ANALYSED_SHARE)
+    if Slo.MIN_ANALYSED_FPS in slos and sampling_fps:
+        share = min(share or 1.0, slos[Slo.MIN_ANALYSED_FPS] / sampling_fps)
     tolerated = {k: (1.0 / share if share and k in ANALYTICS_STATIONS else 1.0) for k in r.resources}
     over = [k for k, res in r.resources.items() if res.utilisation >= tolerated[k]]
     if over:
         limit = max(tolerated[k] for k in over)
-        out["overload"] = {"value": ", ".join(over), "limit": f"utilisation < {limit:.3g}", "ok": False,
-                           "severity": round(max(r.resources[k].utilisation / tolerated[k] for k in over), 3)}
+        out[Slo.OVERLOAD.value] = {
+            "value": ", ".join(over), "limit": f"utilisation < {limit:.3g}", "ok": False,
+            "severity": round(max(r.resources[k].utilisation / tolerated[k] for k in over), 3)}
     return out
 
 

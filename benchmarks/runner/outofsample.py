@@ -14,8 +14,8 @@ ordered pair (calibrating budget A, predicted budget B, A != B):
 
 A pairing **counts** only when B's measured knee lies inside the stepped range (neither at the first step
 nor at the last planned one, where nothing beyond was measured) and both sides' binding SLOs are of the
-same family (``SLO_FAMILY``); otherwise it is **not comparable**, with the reason. A counting pairing is
-within target when ``|predicted - measured| / measured <= 15%``.
+same family (``common.vocabulary.slo_family``); otherwise it is **not comparable**, with the reason. A
+counting pairing is within target when ``|predicted - measured| / measured <= 15%``.
 """
 from __future__ import annotations
 
@@ -36,26 +36,14 @@ from benchmarks.runner.modelcheck import (
     local_hardware,
     predicted_slos,
 )
+from common.vocabulary import slo_family
 
 log = logging.getLogger(__name__)
-
-# Which part of the system an SLO speaks for: the analytics pipeline (frames decoded, analysed, turned into
-# events) or the portal. The model's "overload" takes the family of the resources it names.
-SLO_FAMILY = {"min_analysed_fps": "analytics", "min_analysed_share": "analytics",
-              "analytics_lag_p95_s": "analytics", "stream_loss": "analytics",
-              "viewer_p95_ms": "portal", "portal_error_rate": "portal"}
-PORTAL_RESOURCES = ("portal_cpu", "egress_net")
 
 
 class PairingStatus(str, enum.Enum):
     COUNTS = "counts"
     NOT_COMPARABLE = "not comparable"
-
-
-def slo_family(name: str | None, overloaded: str = "") -> str | None:
-    if name == "overload":
-        return "portal" if any(r in overloaded for r in PORTAL_RESOURCES) else "analytics"
-    return SLO_FAMILY.get(name or "")
 
 
 @dataclass(frozen=True)

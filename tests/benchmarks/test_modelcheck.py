@@ -87,8 +87,8 @@ def test_run_costs_fitted_from_measured_cpu(run_data):
     cal = calibration_from_results(run_data)   # the shape simulator.calibration reads
     assert cal.provenance["detector_ms"].startswith(f"measured in the run: fitted on {fit['trials']} trials")
     assert cal.provenance["portal_ms"].startswith("reference")
-    assert cal.detector_batch_ms("onnxruntime", 640, 1) == pytest.approx(fit["analyse_s"] * 1000)
-    assert cal.detector_batch_ms("torch", 320, 1) > 0       # other backends: the reference's rows
+    assert cal.detector_batch_ms("onnx", 640, 1) == pytest.approx(fit["analyse_s"] * 1000)
+    assert cal.detector_batch_ms("ultralytics", 320, 1) > 0       # other backends: the reference's rows
 
 
 def test_model_check_predicts_with_the_runs_calibration(run_data):

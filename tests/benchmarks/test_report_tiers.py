@@ -8,13 +8,14 @@ import pytest
 from benchmarks.report.build import tier_text
 from benchmarks.report.messages import Catalogue
 from simulator.calibration import load_calibration
+from simulator.config import SimScenario
 from simulator.sizing import size
 from tests.simulator.conftest import SMALL
 
 
 @pytest.fixture(scope="module")
 def tiers():
-    return size(copy.deepcopy(SMALL), load_calibration()).tier_summary()
+    return size(SimScenario.of(copy.deepcopy(SMALL)), load_calibration()).tier_summary()
 
 
 def test_every_tier_has_a_paragraph_in_both_languages(tiers):

@@ -19,8 +19,9 @@ os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 import numpy as np
 from benchmarks.scenario import load_scenario
 from simulator.calibration import load_calibration
+from simulator.config import SimScenario
 from simulator.day import simulate_day
-sc = load_scenario('scenarios/semarang-target.yaml')
+sc = SimScenario.of(load_scenario('scenarios/semarang-target.yaml'))
 cal = load_calibration()
 c0, t0 = time.process_time(), time.perf_counter()
 d = simulate_day(sc, cal, rng=np.random.default_rng(sc.seed))

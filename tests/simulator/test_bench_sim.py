@@ -22,8 +22,9 @@ os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 import numpy as np
 from benchmarks.scenario import load_scenario
 from simulator.calibration import load_calibration
+from simulator.config import SimScenario
 from simulator.model import simulate
-sc = load_scenario('scenarios/semarang-target.yaml')
+sc = SimScenario.of(load_scenario('scenarios/semarang-target.yaml'))
 cal = load_calibration()
 t0 = time.perf_counter()
 r = simulate(sc, cal, rng=np.random.default_rng(sc.seed))
@@ -37,6 +38,7 @@ print(json.dumps({'wall_s': wall, 'cpu_s': time.process_time(), 'cameras': r.cam
 @pytest.mark.bench
 def test_bench_city_peak_hour_on_one_core_and_agreement(cal):
     from tests.simulator.conftest import SMALL
+    from simulator.config import SimScenario
     from simulator.model import simulate
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -52,13 +54,14 @@ def test_bench_city_peak_hour_on_one_core_and_agreement(cal):
 
     # paired: one ingest server (the aggregated model's shard), the same cameras and random streams
     small = {**SMALL, "simulation": {**SMALL["simulation"], "duration_s": 600}}
+    small_sc = SimScenario.of(small)
     agg_t, fine_t, agg_rs, fine_rs = [], [], [], []
     for seed in (1, 2):
         t0 = time.perf_counter()
-        agg_rs.append(simulate(small, cal, rng=np.random.default_rng(seed)))
+        agg_rs.append(simulate(small_sc, cal, rng=np.random.default_rng(seed)))
         agg_t.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        fine_rs.append(simulate(small, cal, rng=np.random.default_rng(seed), fine=True))
+        fine_rs.append(simulate(small_sc, cal, rng=np.random.default_rng(seed), fine=True))
         fine_t.append(time.perf_counter() - t0)
 
     def both(rs_a, rs_f, get) -> tuple[float, float]:       # mean over the seeded replications
@@ -95,8 +98,9 @@ def test_bench_city_peak_hour_on_one_core_and_agreement(cal):
            "simulation": {**small["simulation"], "duration_s": 300,
                           "hardware": {**SMALL["simulation"]["hardware"],
                                        "ingest": {**SMALL["simulation"]["hardware"]["ingest"], "count": 2}}}}
-    two_a = [simulate(two, cal, rng=np.random.default_rng(s)) for s in (1, 2)]
-    two_f = [simulate(two, cal, rng=np.random.default_rng(s), fine=True) for s in (1, 2)]
+    two_sc = SimScenario.of(two)
+    two_a = [simulate(two_sc, cal, rng=np.random.default_rng(s)) for s in (1, 2)]
+    two_f = [simulate(two_sc, cal, rng=np.random.default_rng(s), fine=True) for s in (1, 2)]
     two_figures = figures_of(two_a, two_f)
     two_diffs = show("two servers, unpaired (shard aggregation; differences are phase-sampling noise, "
                      "not asserted):", two_figures)

@@ -11,7 +11,7 @@ from simulator.calibration import calibration_from_results, load_calibration
 def test_reference_calibration_is_labelled_and_measured_here(cal):
     assert "measured on this machine" in cal.label and cal.machine_info.get("cpu_count_logical")
     assert cal.decode("h264", 1280, 720) > cal.decode("h264", 640, 360)
-    assert cal.detector_batch_ms("onnxruntime", 640, 4) > cal.detector_batch_ms("onnxruntime", 640, 1)
+    assert cal.detector_batch_ms("onnx", 640, 4) > cal.detector_batch_ms("onnx", 640, 1)
 
 
 def test_wrong_schema_version_names_file_and_versions(tmp_path):
@@ -31,5 +31,7 @@ def test_from_results_takes_measured_costs_and_fills_the_rest(cal):
     assert c.provenance["decode_ms"].startswith("reference")
     with pytest.raises(InputError, match="measured_costs"):
         calibration_from_results({"run_id": "r2"})
-    with pytest.raises(InputError, match="no detector cost for backend 'tensorrt'"):
+    with pytest.raises(InputError, match=r"unknown backend 'tensorrt'; known: ultralytics, onnx, openvino"):
         c.detector_batch_ms("tensorrt", 640, 1)
+    with pytest.raises(InputError, match=r"no detector cost for backend 'onnx' \(calibrated: openvino\)"):
+        c.detector_batch_ms("onnx", 640, 1)

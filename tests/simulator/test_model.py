@@ -9,19 +9,20 @@ from simulator.knee import simulated_knee, predict_knee
 from simulator.model import simulate
 from simulator.workload import build_workload
 from simulator.config import SimulationConfig
+from simulator.config import SimScenario
 
 
 def test_same_seed_same_numbers(small, cal):
-    a = simulate(small, cal, rng=np.random.default_rng(5))
-    b = simulate(small, cal, rng=np.random.default_rng(5))
-    c = simulate(small, cal, rng=np.random.default_rng(6))
+    a = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(5))
+    b = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(5))
+    c = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(6))
     assert a.latency == b.latency and a.drops == b.drops
     assert a.latency["frame_to_event"]["mean"] != c.latency["frame_to_event"]["mean"]
 
 
 def test_fine_and_aggregated_models_agree(small, cal):
-    agg = simulate(small, cal, rng=np.random.default_rng(2))
-    fine = simulate(small, cal, rng=np.random.default_rng(2), fine=True)
+    agg = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(2))
+    fine = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(2), fine=True)
     for key in ("mean", "p50"):
         assert agg.latency["frame_to_event"][key] == pytest.approx(fine.latency["frame_to_event"][key], rel=0.02)
     assert agg.resources["decode_cpu"].utilisation == pytest.approx(fine.resources["decode_cpu"].utilisation, rel=0.02)
@@ -40,7 +41,7 @@ def test_storage_and_bandwidth_are_bitrate_times_cameras_times_time(small):
 
 def test_overload_drops_frames_and_violates_slos(small, cal):
     small["simulation"]["analytic_fps"] = {"rt": 5.0, "atcs": 15.0}
-    r = simulate(small, cal, rng=np.random.default_rng(1))
+    r = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(1))
     assert r.drops["frames"] > 0.02
     assert not r.slo_ok and r.binding_resource == "detector"
 
@@ -48,13 +49,13 @@ def test_overload_drops_frames_and_violates_slos(small, cal):
 def test_unknown_hardware_name_is_a_clear_error(small, cal):
     small["simulation"]["hardware"]["ingest"]["server"] = "cray-1"
     with pytest.raises(InputError, match="unknown CPU server 'cray-1'; the catalogue has: .*cpu-16c"):
-        simulate(small, cal)
+        simulate(SimScenario.of(small), cal)
 
 
 def test_knee_brackets_the_slo(small, cal):
-    knee = simulated_knee(small, cal, axis="cameras", tol=0.1)
+    knee = simulated_knee(SimScenario.of(small), cal, axis="cameras", tol=0.1)
     assert knee is not None and 1.0 < knee < 64
     steps = [62, 124, 248, 496, 992, 1984, 3968, 7936]
-    first_bad = predict_knee(cal, "cameras", steps, scenario=small, seed=1)
+    first_bad = predict_knee(cal, "cameras", steps, scenario=SimScenario.of(small), seed=1)
     # the first failing step lies above the bisected knee and at most one doubling past it
     assert first_bad is not None and 124 * knee * 0.9 <= first_bad <= 124 * knee * 2.2

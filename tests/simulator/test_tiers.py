@@ -9,6 +9,7 @@ import pytest
 
 from common.errors import InputError
 from simulator.config import SimulationConfig
+from simulator.config import SimScenario
 from simulator.costs import storage_bytes
 from simulator.hardware import HardwareSet, load_catalogue
 from simulator.network import plan_network
@@ -195,7 +196,7 @@ def test_failover_moves_the_dead_servers_sites_and_loads_the_rest(cat):
 def test_n_plus_1_adds_one_server_to_the_arithmetic_bound(cal, cat, small):
     from simulator.model import split_scenario
     from simulator.sizing import _ingest_options
-    cameras, cfg, _ = split_scenario(small)
+    cameras, cfg, _ = split_scenario(SimScenario.of(small))
     cfg0 = cfg.model_copy(update={"redundancy": cfg.redundancy.model_copy(update={"ingest_spares": 0})})
     w0, w1 = build_workload(cameras, cfg0), build_workload(cameras, cfg)
     a = {(o.server.name, o.gpu.name if o.gpu else None, o.gpus, o.detector_cores): o.count
@@ -226,9 +227,9 @@ def test_cold_share_limits_and_prewarming():
 def test_cold_starts_lengthen_the_start_p95(small, cal):
     from simulator.model import simulate
     small["simulation"]["startup"] = {"prewarm_top": 0}
-    slow = simulate(small, cal, rng=np.random.default_rng(3))
+    slow = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(3))
     small["simulation"]["startup"] = {"prewarm_top": 124}
-    warm = simulate(small, cal, rng=np.random.default_rng(3))
+    warm = simulate(SimScenario.of(small), cal, rng=np.random.default_rng(3))
     assert warm.structure["startup"]["cold_share"] == 0.0
     assert slow.structure["startup"]["cold_share"] > 0.1
     assert slow.latency["viewer_start"]["p95"] > cal.hls.cold_start_s * 0.8 > warm.latency["viewer_start"]["p95"]
@@ -238,7 +239,7 @@ def test_cold_starts_lengthen_the_start_p95(small, cal):
 
 def test_the_day_has_24_windows_night_bitrate_and_a_binding_hour(small, cal):
     from simulator.day import simulate_day
-    d = simulate_day(small, cal, window_s=60.0)
+    d = simulate_day(SimScenario.of(small), cal, window_s=60.0)
     assert [r.hour for r in d.hours] == list(range(24)) and d.slo_ok
     noon, night = d.hours[12], d.hours[22]
     assert night.ingest_gbps == pytest.approx(1.5 * noon.ingest_gbps)      # catalogue night factor
@@ -252,18 +253,18 @@ def test_a_placement_naming_a_missing_class_or_decoder_is_a_clear_error(small, c
     from simulator.model import simulate
     small["simulation"]["hardware"]["decode"] = {"nosuch": "cpu_keyframes"}
     with pytest.raises(InputError, match="names classes that do not exist: nosuch") as e:
-        simulate(small, cal)
+        simulate(SimScenario.of(small), cal)
     assert e.value.where == "simulation.hardware.decode"
     small["simulation"]["hardware"]["decode"] = {"rt": "gpu"}
     with pytest.raises(InputError, match="classes rt decode on GPUs but the ingest tier has none"):
-        simulate(small, cal)
+        simulate(SimScenario.of(small), cal)
 
 
 def test_a_saturated_fixed_uplink_is_reported_not_grown_into_servers(small, cal):
     from simulator.sizing import size
     # the city keeps its atcs cameras four to a site on 5 Mbit/s uplinks
     small["simulation"]["network"] = {"sites": {"atcs": {"cameras_per_site": {4: 1.0}, "uplink": "site-up-5m"}}}
-    s = size(small, cal, day_check=False)
+    s = size(SimScenario.of(small), cal, day_check=False)
     # 4 x 1.536 Mbit/s x 1.5 at night = 9.2 Mbit/s on 5 Mbit/s: named as the binding link, servers unchanged
     assert s.result.resources["site_uplink"].utilisation == pytest.approx(4 * 1.536 * 1.5 / 5)
     assert s.tiers.network.binding == "site_uplink" and s.binding_resource == "site_uplink"

@@ -11,6 +11,7 @@ import pytest
 from benchmarks.scenario import Scenario
 from simulator.alternatives import alternatives
 from simulator.calibration import CostSpread
+from simulator.config import SimScenario
 from simulator.hardware import load_catalogue
 from simulator.uncertainty import (
     Replication,
@@ -30,7 +31,7 @@ def cpu_city(small):
     d = copy.deepcopy(small)
     d["cameras"]["classes"][0]["count"] = 700
     d["simulation"]["duration_s"] = 120
-    return Scenario.model_validate(d)
+    return SimScenario.of(Scenario.model_validate(d))
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_scaling_costs_scales_every_row(cal):
 
 
 def test_cpu_only_and_gpu_alternatives_side_by_side(small, cal):
-    sc = Scenario.model_validate(small)
+    sc = SimScenario.of(Scenario.model_validate(small))
     alts = {a.kind: a for a in alternatives(sc, cal)}
     cpu, gpu = alts["CPU only"], alts["GPU"]
     assert cpu.result is not None and cpu.result.hardware.gpu is None
@@ -92,7 +93,7 @@ def test_phases_buy_what_each_phase_adds(small, cal):
     from simulator.phases import Growth, plan
     sc = Scenario.model_validate({**small, "growth": {"phases": [
         {"name": "today", "cameras": {"rt": 40, "atcs": 0}}, {"name": "target", "cameras": {}}]}})
-    today, target = plan(sc, sc.growth, cal)
+    today, target = plan(SimScenario.of(sc), sc.growth, cal)
     assert (today.cameras, target.cameras) == (40, 124)
     bought = {}
     for ph in (today, target):
@@ -104,4 +105,4 @@ def test_phases_buy_what_each_phase_adds(small, cal):
     assert target.to_dict()["yearly_usd"] == target.result.yearly_usd > 0
     assert target.cost <= target.result.cost and today.cost == today.result.cost
     with pytest.raises(Exception, match="camera classes the scenario does not declare: bus"):
-        plan(sc, Growth.model_validate({"phases": [{"name": "x", "cameras": {"bus": 3}}]}), cal)
+        plan(SimScenario.of(sc), Growth.model_validate({"phases": [{"name": "x", "cameras": {"bus": 3}}]}), cal)
