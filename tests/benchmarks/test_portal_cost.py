@@ -124,6 +124,7 @@ def test_the_report_shows_the_portal_cost_with_its_spread_and_provenance(lang):
 
 def test_the_simulator_adds_no_http_overhead_to_a_measured_cost():
     from tests.simulator.conftest import SMALL
+    from simulator.config import SimScenario
     from simulator.model import simulate
     ref = load_calibration()
     rows = [{"endpoint": r.endpoint, "ms_per_request": r.ms_per_request} for r in ref.portal_ms]
@@ -136,7 +137,7 @@ def test_the_simulator_adds_no_http_overhead_to_a_measured_cost():
     assert as_reference.portal_request_ms("snapshot", OVERHEAD) == pytest.approx(ref.portal("snapshot") + OVERHEAD)
     u = {}
     for name, cal in (("reference", as_reference), ("measured", as_measured)):
-        r = simulate(copy.deepcopy(SMALL), cal, rng=np.random.default_rng(4))
+        r = simulate(SimScenario.of(copy.deepcopy(SMALL)), cal, rng=np.random.default_rng(4))
         u[name] = r.resources["portal_cpu"].utilisation
     assert u["measured"] < u["reference"]        # the same rows cost less without the 0.5 ms added on top
 
