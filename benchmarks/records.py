@@ -522,23 +522,23 @@ class Sensitivity(Record):
 class Sizing(Record):
     """The Semarang target sized with the run's calibration, as the city-scale step stores it."""
 
-    target: str | None = optional()
+    target: str | None = None
     summary: str = ""
-    cost_usd: float | None = optional()
+    cost_usd: float | None = None
     cost_text: str = ""
-    peak_utilisation: float | None = optional()
-    headroom: float | None = optional()
-    binding: str | None = optional()
-    storage_tb: float | None = optional()
-    ingest_gbps: float | None = optional()
-    egress_gbps: float | None = optional()
-    hardware: dict[str, Any] | None = optional()
+    peak_utilisation: float | None = None
+    headroom: float | None = None
+    binding: str | None = None
+    storage_tb: float | None = None
+    ingest_gbps: float | None = None
+    egress_gbps: float | None = None
+    hardware: dict[str, Any] | None = None
     bom: tuple[BomRow, ...] = ()
-    tiers: tuple[Keyed, ...] = optional(())
-    source: str | None = optional()
-    interval: SizingInterval | None = optional()
-    alternatives: tuple[Alternative, ...] = optional(())
-    sensitivity: Sensitivity | None = optional()
+    tiers: tuple[Keyed, ...] = ()
+    source: str | None = None
+    interval: SizingInterval | None = None
+    alternatives: tuple[Alternative, ...] = ()
+    sensitivity: Sensitivity | None = None
     skipped: dict[str, str] = optional(None)
     extra: dict[str, Any] = _extra()
 
@@ -608,6 +608,23 @@ class ScenarioRef(Record):
     config: dict[str, Any] = optional(None)
     extra: dict[str, Any] = _extra()
 
+    def external_stack(self) -> tuple[str, str] | None:
+        """(name, process type: owned or observed) when the scenario's stack is an external system."""
+        stack = (self.config or {}).get("stack") or {}
+        if stack.get("type") != "external":
+            return None
+        return stack.get("name", "?"), (stack.get("process") or {}).get("type", "owned")
+
+
+@dataclass(frozen=True)
+class MachineInfo(Record):
+    """The machine the run measured on (``common.resultmeta.machine_info``; the rest kept in ``extra``)."""
+
+    cpu_model: str | None = optional()
+    cpu_count_logical: int | None = optional()
+    memory_bytes: int | None = optional()
+    extra: dict[str, Any] = _extra()
+
 
 @dataclass(frozen=True)
 class CommitInfo(Record):
@@ -638,7 +655,7 @@ class RunRecord(Record):
     kind: str = "tilikbench.run"
     schema_version: int = 0
     datetime: str | None = optional()
-    machine_info: dict[str, Any] = field(default_factory=dict)
+    machine_info: MachineInfo = field(default_factory=MachineInfo)
     commit_info: CommitInfo = field(default_factory=CommitInfo)
     run_id: str | None = None
     scenario: ScenarioRef = field(default_factory=ScenarioRef)

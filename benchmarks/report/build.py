@@ -188,8 +188,8 @@ def context(data: RunRecord | dict[str, Any], notes: list[str], lang: str) -> di
         "lang": lang, "t": t,
         "title": t("title", scenario=run.scenario.name or "?"),
         "subtitle": t("subtitle", run_id=run.run_id or "?", date=run.datetime or "?",
-                      machine=f"{mi.get('cpu_model', '?')}, {mi.get('cpu_count_logical', '?')} CPUs, "
-                              f"{(mi.get('memory_bytes') or 0) / 2**30:.1f} GiB",
+                      machine=f"{mi.cpu_model or '?'}, {_or(mi.cpu_count_logical)} CPUs, "
+                              f"{(mi.memory_bytes or 0) / 2**30:.1f} GiB",
                       commit=(ci.id or "?")[:10], dirty=t("dirty") if ci.dirty else ""),
         "partial": None if run.complete else t("partial_banner", reason=run.stop_reason or "?"),
         "notes": [t("upgraded_note", note=n) for n in notes] + [n for n in run.notes if n not in notes],
@@ -215,10 +215,9 @@ def _or(v: Any) -> Any:
 def _part_text(run: RunRecord, part: str, wired: Wiring, t) -> str:
     """Whether a part was measured; an external system under test is named, with who ran it."""
     why = run.wired_why.get(part, "")
-    stack = (run.scenario.config or {}).get("stack") or {}
-    if part == "stack" and wired is Wiring.WIRED and stack.get("type") == "external":
-        return t("part_external", name=stack.get("name", "?"),
-                 ownership=t(f"ownership_{(stack.get('process') or {}).get('type', 'owned')}"))
+    external = run.scenario.external_stack()
+    if part == "stack" and wired is Wiring.WIRED and external is not None:
+        return t("part_external", name=external[0], ownership=t(f"ownership_{external[1]}"))
     if wired is Wiring.WIRED:
         return t("part_wired")
     if wired is Wiring.NOT_DECLARED:
