@@ -236,6 +236,10 @@ class Knee(Record):
     at_first_step: bool | None = optional()
     extra: dict[str, Any] = _extra()
 
+    def at(self, axis: str) -> Any:
+        """The knee's value on ``axis`` (a knee upgraded from schema version 1 has only its load)."""
+        return self.value if self.value is not None else self.load.get(axis)
+
 
 # --- the model check and the out-of-sample pairings ---------------------------------------------------------
 

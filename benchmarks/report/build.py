@@ -42,7 +42,8 @@ def answer(run: RunRecord, t: Catalogue) -> list[str]:
     k = run.knee
     lines = []
     if k is not None:
-        lines.append(t("breaks_first", slo=t(f"slo_{k.binding_slo}"), axis=axis, value=_fmt(k.value),
+        slo = t(f"slo_{k.binding_slo}") if f"slo_{k.binding_slo}" in t.messages else t("slo_unknown")
+        lines.append(t("breaks_first", slo=slo, axis=axis, value=_fmt(k.at(axis)),
                        step=k.step + 1, share=_share(k.fail_share)))
     elif run.steps:
         last = (run.judged or run.steps)[-1]

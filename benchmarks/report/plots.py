@@ -50,8 +50,8 @@ def series(run: RunRecord, metric: str) -> tuple[list[float], list[float], list[
 
 def _knee_line(ax, run: RunRecord, t: Tr) -> None:
     k = run.knee
-    if k is not None and k.value is not None:
-        ax.axvline(k.value, color="crimson", linestyle="--", linewidth=1.2, label=t("knee_label"))
+    if k is not None and k.at(_axis(run)) is not None:
+        ax.axvline(k.at(_axis(run)), color="crimson", linestyle="--", linewidth=1.2, label=t("knee_label"))
 
 
 def _errorbar(ax, xs, med, lo, hi, label, **kw):
