@@ -169,7 +169,7 @@ def accuracy_plot(data: RunRecord | dict[str, Any], t: Tr) -> str | None:
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=t("acc_step", rule=rule))
             drawn += 1
-    tx = [(x, m["event_f1"]) for x, trials in steps for m in trials if isinstance(m.get("event_f1"), (int, float))]
+    tx = [(s.value(axis), f1) for s in run.steps for tr in s.counted() if (f1 := tr.number("event_f1")) is not None]
     if not drawn:
         plt.close(fig)
         return None
