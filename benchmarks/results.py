@@ -5,6 +5,7 @@ The JSON carries ``schema_version``, ``machine_info``, ``commit_info`` (with its
 the knee and the model check. It is rewritten atomically after every step, with ``complete: false``
 until the run ends, so an interrupted run keeps what it measured.
 
+``load`` returns the run as a typed ``benchmarks.records.RunRecord``; ``load_results`` the upgraded dict.
 Older files are upgraded on load by ``update_to_N`` steps, one schema version at a time (as asv and
 pytest-benchmark do); a file newer than this code is a clear error.
 """
@@ -17,7 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.records import CheckStatus, Wiring
+from benchmarks.records import CheckStatus, RunRecord, Wiring
 from common.atomic import write_text_atomic
 from common.errors import InputError
 from common.redact import redact_secrets
@@ -133,6 +134,13 @@ def load_results(run: str | Path) -> tuple[dict[str, Any], list[str]]:
     data, notes = upgrade(data, where=str(path))
     data["_dir"] = str(path.parent)
     return data, notes
+
+
+def load(run: str | Path) -> tuple[RunRecord, list[str]]:
+    """A run's results as a typed :class:`~benchmarks.records.RunRecord` (after the upgrades), with the notes
+    on what was upgraded. The report reads runs only through this."""
+    data, notes = load_results(run)
+    return RunRecord.from_dict(data), notes
 
 
 def new_results(run_id: str, scenario: dict[str, Any], scenario_path: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.deploy.manifest import load_manifest
+from benchmarks.records import RunRecord
 from benchmarks.runner.context import RunContext, stop_on_sigint
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.runner.leftovers import reclaim_dead_runs, registered_run
@@ -39,27 +40,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def print_summary(data: dict) -> None:
-    k = data.get("knee")
-    if k:
-        print(f"knee: {k['axis']}={k['value']:g} (step {k['step'] + 1}), binding SLO: {k['binding_slo']}")
+def print_summary(data: dict | RunRecord) -> None:
+    run = RunRecord.from_dict(data)
+    k = run.knee
+    if k is not None:
+        print(f"knee: {k.axis}={k.value:g} (step {k.step + 1}), binding SLO: {k.binding_slo}")
     else:
-        print(f"no knee: {data.get('stop_reason')}")
-    mc = data.get("model_check") or {}
-    if mc.get("summary"):
-        print(f"model check: {mc['summary']}")
-    elif mc.get("predicted_knee") is not None and mc.get("measured_knee") is not None:
-        print(f"model check: predicted knee {mc['axis']}={mc['predicted_knee']:.3g}, measured "
-              f"{mc['measured_knee']:g}, error {mc['rel_error']:.1%} "
-              f"({'within' if mc['within_target'] else 'outside'} the {mc['target']:.0%} target)")
-    elif mc:
-        print(f"model check: {mc.get('status')}: {mc.get('status_detail', '')}")
-    sim = data.get("simulation") or {}
-    if sim.get("sizing"):
-        s = sim["sizing"]
-        print(f"Semarang target: {s['summary']}; {s['cost_text']}; binding {s['binding']}")
-    elif sim:
-        print(f"Semarang target sizing: not available ({sim.get('sizing_why')})")
+        print(f"no knee: {run.stop_reason}")
+    mc = run.model_check
+    if mc is not None and mc.summary:
+        print(f"model check: {mc.summary}")
+    elif mc is not None and mc.predicted_knee is not None and mc.measured_knee is not None:
+        print(f"model check: predicted knee {mc.axis}={mc.predicted_knee:.3g}, measured "
+              f"{mc.measured_knee:g}, error {mc.rel_error:.1%} "
+              f"({'within' if mc.within_target else 'outside'} the {mc.target:.0%} target)")
+    elif mc is not None:
+        print(f"model check: {mc.status}: {mc.status_detail}")
+    sim = run.simulation
+    if sim is not None and sim.sizing is not None:
+        s = sim.sizing
+        print(f"Semarang target: {s.summary}; {s.cost_text}; binding {s.binding}")
+    elif sim is not None:
+        print(f"Semarang target sizing: not available ({sim.sizing_why})")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,25 +1,22 @@
 """``tilikbench size SCENARIO``: the cheapest catalogue hardware meeting the SLOs with headroom, as a BOM,
-with its 95% interval over resampled costs and seeds, and the cheapest CPU-only and GPU sets side by side."""
+with its 95% interval over resampled costs and seeds, and the cheapest CPU-only and GPU sets side by side.
+
+The sizing itself is ``simulator.sizerun.size_scenario`` (the run's city-scale step calls it too); this
+module parses the options and prints each part as it is ready."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from benchmarks.scenario import load_scenario
-from common.resultmeta import stamp, write_json_atomic
-from simulator.alternatives import alternatives
+from common.resultmeta import write_json_atomic
 from simulator.calibration import load_calibration
-from simulator.config import SimScenario
 from simulator.hardware import load_catalogue
-from simulator.phases import plan
-from simulator.sizing import size
-from simulator.tornado import tornado
+from simulator.sizerun import SizingOptions, size_scenario
 from simulator.uncertainty import (
     REPLICATIONS,
     WINDOW_S,
     SizingInterval,
-    size_with_interval,
 )
 
 # One line per tier, in English, from SizingResult.tier_summary() (the report words the same fields itself).
@@ -40,9 +37,6 @@ TIER_LINES = {
     "day": "whole day: hour {hour} binds ({binding}, {ratio:.2f} of its limit); all SLOs every hour: {ok}; "
            "24 h simulated in {wall_s:.1f} s ({cpu_s:.1f} s of CPU)",
 }
-
-RESULT_SCHEMA_VERSION = 2   # 2: the interval, alternatives, sensitivity and phases; tiers, decode
-                            # placement, the failover case and the day re-check
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -90,13 +84,7 @@ def print_interval(iv: SizingInterval) -> None:
         print(f"  replication {f.index}: no hardware met the SLOs ({f.failed})")
 
 
-def run(args: argparse.Namespace) -> int:
-    full = load_scenario(args.scenario)
-    scenario = SimScenario.of(full, where=args.scenario)
-    sim = scenario.simulation
-    cal = load_calibration(args.calibration or sim.calibration)
-    cat = load_catalogue(args.catalogue or sim.catalogue)
-    s = size(scenario, cal, cat, day_check=not args.no_day)
+def print_sizing(scenario, s) -> None:
     r = s.result
     print(f"{scenario.name}: {r.cameras_online:,} cameras online, {r.analysed_fps:,.0f} frames/s analysed, "
           f"{r.viewers_peak:,.0f} viewers at the busiest minute (hour {r.hour})")
@@ -118,46 +106,46 @@ def run(args: argparse.Namespace) -> int:
     print(f"latency p95: frame-to-event {r.latency['frame_to_event']['p95']:.3f} s, viewer start "
           f"{r.latency['viewer_start']['p95']:.3f} s, API {r.latency['api']['p95'] * 1000:.1f} ms")
     print(f"searched in {s.wall_s:.1f} s ({s.simulations} simulations)")
-    interval = None
-    if args.replications > 0:
-        interval = size_with_interval(scenario, cal, cat, replications=args.replications, workers=args.workers,
-                                      window_s=args.window_seconds, time_limit_s=args.time_limit_seconds)
-        print_interval(interval)
-    alts = [] if args.no_alternatives else alternatives(scenario, cal, cat)
+
+
+def print_alternatives(alts) -> None:
     for a in alts:
         if a.result is None:
             print(f"{a.kind}: none meets the SLOs ({a.why})")
         else:
             print(f"{a.kind}: {a.result.cost:,.0f} USD, {a.cost_per_camera:,.2f} USD per camera "
                   f"({a.cameras:,} cameras): {a.result.hardware.describe()}")
-    phases = [] if args.no_phases or full.growth is None else plan(scenario, full.growth, cal, cat)
+
+
+def print_phases(phases) -> None:
     for ph in phases:
         print(f"phase {ph.name} ({ph.cameras:,} cameras): {ph.result.hardware.describe()}; buy "
               + ("; ".join(f"{q:,.0f} x {n} ({i})" for i, n, q, _ in ph.buy) or "nothing")
               + f": {ph.cost:,.0f} USD" + "".join(f" [{n}]" for n in ph.notes))
-    sens = None
-    if args.sensitivity:
-        sens = tornado(scenario, cal, cat, workers=args.workers or os.cpu_count() or 1,
-                       window_s=args.window_seconds, time_limit_s=args.time_limit_seconds)
-        print(f"sensitivity (each assumption {-sens['swing']:+.0%} / {sens['swing']:+.0%}, others held; "
-              f"base {sens['base_cost']:,.0f} USD over {sens['window_s']:g} s windows):")
-        for b in sens["bars"]:
-            if b["low_cost"] is None:
-                print(f"  {b['label']} ({b['source']}): {b['why']}")
-            else:
-                print(f"  {b['label']} ({b['source']}): {b['low_cost']:,.0f} / {b['high_cost']:,.0f} USD")
-    out = {**stamp("sizing", RESULT_SCHEMA_VERSION), "scenario": scenario.name,
-           "bom": [{"item": b.item, "name": b.name, "quantity": b.quantity, "unit_price_usd": b.unit_price_usd,
-                    "total_usd": b.total_usd, "per_year": b.per_year} for b in s.bom],
-           "cost_usd": s.cost, "yearly_usd": s.yearly_usd, "binding_resource": s.binding_resource,
-           "headroom": s.headroom,
-           "storage_tb": s.storage_tb, "ingest_gbps": s.ingest_gbps, "egress_gbps": s.egress_gbps,
-           "hardware": s.hardware.spec().model_dump(), "result": r.to_dict(),
-           "interval": interval.to_dict() if interval is not None else None,
-           "alternatives": [a.to_dict() for a in alts], "sensitivity": sens,
-           "phases": [ph.to_dict() for ph in phases],
-           "failover": s.failover.to_dict() if s.failover else None, "tiers": s.tier_summary(),
-           "redundancy": s.redundancy, "day": s.day.to_dict() if s.day else None}
-    path = write_json_atomic(Path(args.out) / f"{scenario.name}-sizing.json", out)
+
+
+def print_sensitivity(sens) -> None:
+    print(f"sensitivity (each assumption {-sens['swing']:+.0%} / {sens['swing']:+.0%}, others held; "
+          f"base {sens['base_cost']:,.0f} USD over {sens['window_s']:g} s windows):")
+    for b in sens["bars"]:
+        if b["low_cost"] is None:
+            print(f"  {b['label']} ({b['source']}): {b['why']}")
+        else:
+            print(f"  {b['label']} ({b['source']}): {b['low_cost']:,.0f} / {b['high_cost']:,.0f} USD")
+
+
+def run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    sim = scenario.simulation
+    cal = load_calibration(args.calibration or (sim.calibration if sim else None))
+    cat = load_catalogue(args.catalogue or (sim.catalogue if sim else None))
+    options = SizingOptions(replications=args.replications, workers=args.workers, window_s=args.window_seconds,
+                            time_limit_s=args.time_limit_seconds, sensitivity=args.sensitivity,
+                            phases=not args.no_phases, alternatives=not args.no_alternatives, day=not args.no_day)
+    printers = {"sizing": lambda s: print_sizing(scenario, s), "interval": print_interval,
+                "alternatives": print_alternatives, "phases": print_phases, "sensitivity": print_sensitivity}
+    result = size_scenario(scenario, cal, cat, options, on_part=lambda name, value: printers[name](value),
+                           where=args.scenario)
+    path = write_json_atomic(Path(args.out) / f"{scenario.name}-sizing.json", result.record())
     print(f"result: {path}")
     return 0

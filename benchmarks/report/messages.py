@@ -103,6 +103,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "slo_viewer_ttff_p95_ms": "time to first frame in a browser p95 (ms)",
         "slo_portal_error_rate": "portal error rate",
         "slo_stream_loss": "stream loss (share of cameras)",
+        "slo_unknown": "an SLO (this older result does not say which)",
         "method_h": "Assumptions and method",
         "method_1": "Synthetic RTSP cameras served the scenario's camera classes; the parts listed below ran for "
                     "real on this machine and were measured with psutil on the processes they started.",
@@ -256,6 +257,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "slo_viewer_ttff_p95_ms": "waktu hingga gambar pertama di peramban p95 (ms)",
         "slo_portal_error_rate": "tingkat galat portal",
         "slo_stream_loss": "kehilangan aliran (porsi kamera)",
+        "slo_unknown": "sebuah SLO (hasil lama ini tidak menyebut yang mana)",
         "method_h": "Asumsi dan metode",
         "method_1": "Kamera RTSP sintetis melayani kelas kamera dari skenario; bagian-bagian di bawah berjalan "
                     "sungguhan di mesin ini dan diukur dengan psutil pada proses yang dijalankannya.",

@@ -1,30 +1,31 @@
 """What the report takes from the simulator: sizing for the Semarang target (BOM, cost, headroom,
-binding resource) and city-scale curves with confidence bands.
+binding resource) and city-scale curves with confidence bands, as the run stored them (``simulation``).
 
-The simulator's entry points are looked up when the report is built; when they are missing or fail,
-the report states why and shows no number (nothing simulated is invented here).
+When they are missing the report states why and shows no number (nothing simulated is invented here).
 """
 from __future__ import annotations
 
-import logging
-from typing import Any
+from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
-
+from benchmarks.records import Curve, Limit, RunRecord, Sizing
 
 
-def simulated(results: dict[str, Any]) -> dict[str, Any]:
-    """``{"sizing": dict|None, "sizing_why": str, "curves": list, "curves_why": str, "limits": list}``."""
-    out: dict[str, Any] = {"sizing": None, "sizing_why": "", "curves": [], "curves_why": "", "limits": []}
-    stored = results.get("simulation")
-    if isinstance(stored, dict):
-        out["sizing"] = stored.get("sizing")
-        out["curves"] = stored.get("curves") or []
-        out["limits"] = stored.get("limits") or []
-    if out["sizing"] is None:
-        out["sizing_why"] = (stored or {}).get("sizing_why") or \
-            "the run holds no simulator sizing (the simulator's sizing was not wired into this run)"
-    if not out["curves"]:
-        out["curves_why"] = (stored or {}).get("curves_why") or \
-            "the run holds no simulated city-scale curves"
-    return out
+@dataclass(frozen=True)
+class Simulated:
+    sizing: Sizing | None
+    sizing_why: str
+    curves: tuple[Curve, ...]
+    curves_why: str
+    limits: tuple[Limit, ...]
+
+
+def simulated(run: RunRecord) -> Simulated:
+    """The run's city-scale sizing and curves, each with why it is absent."""
+    stored = run.simulation
+    sizing = stored.sizing if stored is not None else None
+    curves = stored.curves if stored is not None else ()
+    limits = stored.limits if stored is not None else ()
+    sizing_why = "" if sizing is not None else (stored and stored.sizing_why) or \
+        "the run holds no simulator sizing (the simulator's sizing was not wired into this run)"
+    curves_why = "" if curves else (stored and stored.curves_why) or "the run holds no simulated city-scale curves"
+    return Simulated(sizing, sizing_why, curves, curves_why, limits)

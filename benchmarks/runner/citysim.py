@@ -1,8 +1,9 @@
 """City scale after a run: the simulator, calibrated from the run, sizes the Semarang target and draws
 its curves with confidence bands; both are stored in the results (``simulation``) for the report.
 
-- Sizing runs ``tilikbench size scenarios/semarang-target.yaml`` with the run's calibration, in a child
-  process under a time limit (owned, stopped by PID), and keeps its JSON (BOM, cost, binding resource).
+- Sizing calls the simulator's sizing (``simulator.sizerun``, what ``tilikbench size`` runs) in-process
+  on ``scenarios/semarang-target.yaml`` with the run's calibration, its optional parts bounded by the
+  time budget, and keeps its JSON (BOM, cost, binding resource) as a ``benchmarks.records.Sizing``.
 - Curves: the target simulated at multiples of its cameras (and of its viewers) up to twice the target,
   on the sized hardware, several seeds each; mean and 95% t-interval of the latencies, the drop shares
   and the busiest resource's utilisation, and the multiple at which an SLO first breaks.
@@ -10,17 +11,15 @@ Each part records why it is missing when it cannot run; no number is made up.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from common.procs import ProcessSet
+from benchmarks.records import Alternative, BomRow, Keyed, Sensitivity, Sizing, SizingInterval
+from common.errors import TilikError
 from common.vocabulary import PORTAL_RESOURCES
 
 log = logging.getLogger(__name__)
@@ -48,41 +47,47 @@ def write_calibration(results: dict[str, Any], run_dir: Path) -> tuple[Path, str
 
 
 def run_sizing(target: Path, calibration: Path, out_dir: Path, timeout_s: float) -> dict[str, Any]:
+    """Size ``target`` in-process (``simulator.sizerun``, the code ``tilikbench size`` runs) with the
+    sensitivity bars and without the purchase phases. The interval and the sensitivity bars each get at
+    most 30% of ``timeout_s``, and no optional part starts past it; what finished is kept and what was
+    skipped says so. The sizing JSON is written to ``out_dir`` as the CLI writes it."""
+    from benchmarks.scenario import load_scenario
+    from common.resultmeta import write_json_atomic
+    from simulator.calibration import load_calibration
+    from simulator.hardware import load_catalogue
+    from simulator.sizerun import SizingOptions, size_scenario
+    scenario = load_scenario(target)
+    sim = scenario.simulation
+    options = SizingOptions(time_limit_s=timeout_s * 0.3, sensitivity=True, phases=False,
+                            deadline=time.monotonic() + timeout_s)
+    try:
+        cat = load_catalogue(sim.catalogue if sim else None)
+        data = size_scenario(scenario, load_calibration(calibration), cat, options, where=str(target)).record()
+    except TilikError as e:
+        return {"sizing_why": f"the sizing failed: {e.message}"}
+    except Exception as e:        # in-process now: a sizing problem must not lose the run's results
+        log.exception("sizing the target failed")
+        return {"sizing_why": f"the sizing failed: {type(e).__name__}: {e}"}
     out_dir.mkdir(parents=True, exist_ok=True)
-    with ProcessSet() as procs:
-        # the interval and the sensitivity bars each get a share of the time; what finishes is kept
-        p = procs.start("size", [sys.executable, "-m", "benchmarks.cli", "size", str(target),
-                                 "--calibration", str(calibration), "--out", str(out_dir), "--sensitivity",
-                                 "--no-phases",
-                                 "--time-limit-seconds", f"{timeout_s * 0.3:.0f}"],
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            out, err = p.popen.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            return {"sizing_why": f"the sizing search did not finish within {timeout_s:.0f} s"}
-    if p.popen.returncode != 0:
-        return {"sizing_why": f"`tilikbench size` failed: {(err or out).strip().splitlines()[-1:]}"}
-    files = sorted(out_dir.glob("*-sizing.json"))
-    if not files:
-        return {"sizing_why": "`tilikbench size` wrote no result"}
-    data = json.loads(files[-1].read_text())
-    res = data.get("result", {})
+    path = write_json_atomic(out_dir / f"{scenario.name}-sizing.json", data)
+    res = data["result"]
     peak = max((r.get("utilisation", 0.0) for r in res.get("resources", {}).values()), default=None)
     cameras = res.get("cameras_online")
-    return {"sizing": {
-        "target": f"{data.get('scenario')} ({cameras:,} cameras online)" if cameras else data.get("scenario"),
-        "summary": "; ".join(f"{b['quantity']:,.0f} x {b['name']} ({b['item']})" for b in data.get("bom", [])),
-        "cost_usd": data.get("cost_usd"), "cost_text": f"{data.get('cost_usd', 0):,.0f} USD",
-        "peak_utilisation": peak, "headroom": data.get("headroom"), "binding": data.get("binding_resource"),
-        "storage_tb": data.get("storage_tb"), "ingest_gbps": data.get("ingest_gbps"),
-        "egress_gbps": data.get("egress_gbps"), "hardware": data.get("hardware"),
-        "bom": [{"item": f"{b['name']}: {b['item']}", "qty": f"{b['quantity']:,.0f}",
-                 "unit": f"{b['unit_price_usd']:,.0f} USD", "total": f"{b['total_usd']:,.0f} USD"}
-                for b in data.get("bom", [])],
-        "tiers": data.get("tiers") or [],
-        "source": str(files[-1]),
-        "interval": data.get("interval"), "alternatives": data.get("alternatives") or [],
-        "sensitivity": data.get("sensitivity")}}
+    return {"sizing": Sizing(
+        target=f"{data['scenario']} ({cameras:,} cameras online)" if cameras else data["scenario"],
+        summary="; ".join(f"{b['quantity']:,.0f} x {b['name']} ({b['item']})" for b in data["bom"]),
+        cost_usd=data["cost_usd"], cost_text=f"{data['cost_usd']:,.0f} USD",
+        peak_utilisation=peak, headroom=data["headroom"], binding=data["binding_resource"],
+        storage_tb=data["storage_tb"], ingest_gbps=data["ingest_gbps"], egress_gbps=data["egress_gbps"],
+        hardware=data["hardware"],
+        bom=tuple(BomRow(item=f"{b['name']}: {b['item']}", qty=f"{b['quantity']:,.0f}",
+                         unit=f"{b['unit_price_usd']:,.0f} USD", total=f"{b['total_usd']:,.0f} USD")
+                  for b in data["bom"]),
+        tiers=tuple(Keyed.from_dict(t) for t in data["tiers"]), source=str(path),
+        interval=SizingInterval.from_dict(data["interval"]) if data["interval"] else None,
+        alternatives=tuple(Alternative.from_dict(a) for a in data["alternatives"]),
+        sensitivity=Sensitivity.from_dict(data["sensitivity"]) if data["sensitivity"] else None,
+        skipped=data.get("skipped")).to_dict()}
 
 
 def _band(values: list[float]) -> tuple[float, float, float]:

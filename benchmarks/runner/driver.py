@@ -6,6 +6,7 @@ is kept but marked ``partial`` and does not count towards a step's verdict.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.knee import check_slos, measured_knee, refined_knee, step_verdict
 from benchmarks.runner.procstats import ProcStats
-from benchmarks.records import Wiring
+from benchmarks.records import Calibration, Knee, ModelCheck, Simulation, Step, Trial, Verdict, Wiring
 from benchmarks.runner.wiring import build_components
 from common.cpubudget import CpuBudget
 from common.errors import InputError
@@ -192,26 +193,28 @@ class ScenarioRun:
             if hosts:                    # parts on other hosts: their per-host figures are in the trials
                 self.data["hosts"] = hosts
             if costs:
-                self.data["measured_costs"] = {**costs, "schema_version": 1}
+                self.data["measured_costs"] = Calibration.from_dict({**costs, "schema_version": 1}).to_dict()
             self.data["stop_reason"] = stop_reason if not interrupted else \
                 "interrupted: stopped on request; the results hold what was measured"
             self._save()
         if self.options.model_check and self.data["steps"]:
             from benchmarks.runner.modelcheck import model_check
-            self.data["model_check"] = model_check(self.data, self.scenario)
+            check = model_check(self.data, self.scenario)
             from benchmarks.runner.site_health import uplink_model_check
             try:                         # NVR sites: the uplink model against the shaped links
                 uplinks = uplink_model_check(self.data)
             except Exception:            # the check must never lose a run's results
                 log.exception("the site uplink model check failed")
                 uplinks = None
-            if uplinks is not None and isinstance(self.data["model_check"], dict):
-                self.data["model_check"]["site_uplinks"] = uplinks
+            if uplinks is not None and isinstance(check, dict):
+                check["site_uplinks"] = uplinks
+            self.data["model_check"] = ModelCheck.from_dict(check).to_dict()
             self._save()
         if self.options.city_scale and self.data["steps"] and not interrupted:
             from benchmarks.runner.citysim import city_scale
             self.ctx.progress("simulating the Semarang target at city scale (sizing and curves) ...")
-            self.data["simulation"] = city_scale(self.data, self.run_dir, self.options.city_budget_s)
+            sim = city_scale(self.data, self.run_dir, self.options.city_budget_s)
+            self.data["simulation"] = Simulation.from_dict(sim).to_dict()
         self.data["complete"] = not interrupted
         self._save()
         return self.data
@@ -246,16 +249,16 @@ class ScenarioRun:
                 low = mid
             else:
                 break                              # cut short: keep what is resolved
-        rec = refined_knee(self.data["steps"], axis, low.as_dict()[axis], high.index)
-        self.data["knee"] = {**rec, "at_last_step": rec["value"] == steps[-1].as_dict()[axis],
-                             "at_first_step": False}
+        rec = Knee.from_dict(refined_knee(self.data["steps"], axis, low.as_dict()[axis], high.index))
+        self.data["knee"] = dataclasses.replace(rec, at_last_step=rec.value == steps[-1].as_dict()[axis],
+                                                at_first_step=False).to_dict()
 
     def _run_step(self, step: StepLoad) -> dict[str, Any]:
         ctx, run = self.ctx, self.run
         n = run.n_steps
         for c in self.components:
             c.apply(step, ctx)
-        record = {"index": step.index, "load": step.as_dict(), "trials": [], "verdict": {"ok": None}}
+        record = Step(index=step.index, load=step.as_dict()).to_dict()
         self.data["steps"].append(record)
         ctx.progress(f"step {step.index + 1}/{n}: cameras={step.cameras} sampling_fps={step.sampling_fps:g} "
                      f"viewers={step.viewers} (warm-up {run.warmup_s:g} s)")
@@ -277,15 +280,15 @@ class ScenarioRun:
                 metrics.update(c.measure(ctx, duration))
             metrics.update(stats.end(self._pids()))
             slo = check_slos(self.slos, metrics)
-            record["trials"].append({"trial": t, "started_s": round(t0 - ctx.t0, 3), "duration_s": round(duration, 3),
-                                     "partial": not full, "metrics": metrics, "slo": slo})
+            record["trials"].append(Trial(trial=t, started_s=round(t0 - ctx.t0, 3), duration_s=round(duration, 3),
+                                          partial=not full, metrics=metrics, slo=slo).to_dict())
             failed = [k for k, v in slo.items() if v["ok"] is False]
             ctx.progress(f"  trial {t + 1}/{run.trials}{' (cut short)' if not full else ''}: {_fmt(metrics)} "
                          f"-> {'FAIL ' + ','.join(failed) if failed else 'ok'}")
             self._save()
         counted = [t for t in record["trials"] if not t["partial"]]
         record["verdict"] = step_verdict(counted, run.fail_fraction) if counted else \
-            {"ok": None, "failed": {}, "fail_shares": {}, "unmeasured": [], "trials": 0}
+            Verdict(ok=None, fail_shares={}, unmeasured=(), trials=0).to_dict()
         record["complete"] = len(counted) == run.trials
         self._save()
         return record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.records import Knee, SloCheck, Verdict
 from benchmarks.runner.metricdefs import SLO_METRICS
 
 
@@ -20,7 +21,7 @@ def check_slos(slos: dict[str, float], metrics: dict[str, Any]) -> dict[str, dic
             ok = None
         else:
             ok = value >= limit if kind == "min" else value <= limit
-        out[name] = {"metric": metric, "value": value, "limit": limit, "ok": ok}
+        out[name] = SloCheck(metric=metric, value=value, limit=limit, ok=ok).to_dict()
     return out
 
 
@@ -35,8 +36,8 @@ def step_verdict(trials: list[dict[str, Any]], fail_fraction: float) -> dict[str
             continue
         shares[name] = sum(not ok for ok in checked) / len(checked)
     failed = {n: s for n, s in shares.items() if s > fail_fraction}
-    return {"ok": not failed, "failed": failed, "fail_shares": shares, "unmeasured": sorted(unmeasured),
-            "severity": {n: _severity(trials, n) for n in failed}, "trials": len(trials)}
+    return Verdict(ok=not failed, failed=failed, fail_shares=shares, unmeasured=tuple(sorted(unmeasured)),
+                   severity={n: _severity(trials, n) for n in failed}, trials=len(trials)).to_dict()
 
 
 def _severity(trials: list[dict[str, Any]], name: str) -> float:
@@ -65,8 +66,8 @@ def binding_slo(verdict: dict[str, Any]) -> str | None:
 def knee_record(step: dict[str, Any], axis: str) -> dict[str, Any]:
     v = step["verdict"]
     b = binding_slo(v)
-    return {"step": step["index"], "load": step["load"], "axis": axis, "value": step["load"].get(axis),
-            "binding_slo": b, "fail_share": v["failed"].get(b), "failed": v["failed"]}
+    return Knee(step=step["index"], load=step["load"], axis=axis, value=step["load"].get(axis), binding_slo=b,
+                fail_share=v["failed"].get(b), failed=v["failed"]).to_dict()
 
 
 def measured_knee(steps: list[dict[str, Any]], axis: str) -> dict[str, Any] | None:

@@ -19,14 +19,14 @@ counting pairing is within target when ``|predicted - measured| / measured <= 15
 """
 from __future__ import annotations
 
-import enum
+import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from benchmarks.records import OutOfSample, Pairing, PairingStatus
 from benchmarks.runner.modelcheck import (
     TARGET,
     _machine_cores,
@@ -39,42 +39,6 @@ from benchmarks.runner.modelcheck import (
 from common.vocabulary import slo_family
 
 log = logging.getLogger(__name__)
-
-
-class PairingStatus(str, enum.Enum):
-    COUNTS = "counts"
-    NOT_COMPARABLE = "not comparable"
-
-
-@dataclass(frozen=True)
-class Pairing:
-    calibrated_on: float               # cpus of the calibrating run
-    predicted_for: float               # cpus of the run predicted
-    axis: str
-    measured_knee: float | None
-    predicted_knee: float | None
-    measured_binding_slo: str | None
-    predicted_binding_slo: str | None
-    status: PairingStatus
-    reason: str
-    rel_error: float | None
-    within_target: bool | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "status": self.status.value}
-
-    def summary(self) -> str:
-        head = (f"calibrated at {self.calibrated_on:g} cores -> {self.predicted_for:g} cores: predicted "
-                f"{_v(self.predicted_knee)} ({self.predicted_binding_slo}) vs measured {_v(self.measured_knee)} "
-                f"({self.measured_binding_slo})")
-        if self.status is PairingStatus.NOT_COMPARABLE:
-            return f"{head}: not comparable ({self.reason})"
-        err = f"error {self.rel_error:.0%}" if self.rel_error is not None else "no predicted knee"
-        return f"{head}: {err}, {'within' if self.within_target else 'outside'} the {TARGET:.0%} target"
-
-
-def _v(x: float | None) -> str:
-    return "none" if x is None else f"{x:g}"
 
 
 def _cpus(run: dict[str, Any]) -> float:
@@ -211,11 +175,11 @@ def out_of_sample(runs: list[dict[str, Any]], scenario, *, cost_scale: float = 1
                                    PairingStatus.NOT_COMPARABLE, f"the simulator failed: {type(e).__name__}: {e}",
                                    None, None), []
             pairings.append(p)
-            details.append({**p.to_dict(), "summary": p.summary(), "predicted_steps": steps})
-    counting = [p for p in pairings if p.status is PairingStatus.COUNTS]
+            details.append(dataclasses.replace(p, summary=p.describe(TARGET), predicted_steps=tuple(steps)))
+    counting = [p for p in pairings if p.counts]
     within = [p for p in counting if p.within_target]
-    return {"schema_version": 1, "target": TARGET, "budgets": [_cpus(r) for r in runs],
-            "cost_scale": cost_scale, "pairings": details, "pairs": len(pairings), "counting": len(counting),
-            "within_target": len(within),
-            "summary": f"{len(within)} of {len(pairings)} pairings within {TARGET:.0%} with the same binding SLO "
-                       f"family ({len(counting)} comparable)"}
+    return OutOfSample(target=TARGET, budgets=tuple(_cpus(r) for r in runs), cost_scale=cost_scale,
+                       pairings=tuple(details), pairs=len(pairings), counting=len(counting),
+                       within_target=len(within),
+                       summary=f"{len(within)} of {len(pairings)} pairings within {TARGET:.0%} with the same "
+                               f"binding SLO family ({len(counting)} comparable)").to_dict()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.records import Step
+
 BINDING_UTIL = 0.85       # a shaped link this full over a trial is the bottleneck: tbf holds it at its rate,
                           # and TCP's sawtooth under a tbf queue keeps a full link's average a little below
 
@@ -89,9 +91,9 @@ def binding_uplink(health: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
             "saturated_sites": len(full)}
 
 
-def knee_binding_uplink(step: dict[str, Any]) -> dict[str, Any] | None:
+def knee_binding_uplink(step: Step | dict[str, Any]) -> dict[str, Any] | None:
     """The site uplink that bound in most of a step's trials (None when none did in at least half)."""
-    found = [t.get("metrics", {}).get("site_uplink_binding") for t in step.get("trials", [])]
+    found = [t.metrics.get("site_uplink_binding") for t in Step.from_dict(step).trials]
     bound = [b for b in found if b]
     if not found or len(bound) * 2 < len(found):
         return None

@@ -15,6 +15,7 @@ import psutil
 import pytest
 import yaml
 
+from benchmarks.records import CheckStatus
 from benchmarks.runner.context import RunContext
 from benchmarks.runner.driver import RunOptions, ScenarioRun
 from benchmarks.scenario import load_scenario
@@ -87,7 +88,7 @@ def test_ffmpeg_reader_group_owned_through_a_config_file_has_its_knee_found_mode
     cal = calibration_from_results(data)                                 # what the city-scale sizing uses
     assert any(r.ms_per_batch == pytest.approx(fit["analyse_s"] * 1000) for r in cal.detector_ms)
     mc = data["model_check"]
-    assert mc["status"] == "done" and mc["measured_knee"] == 3, mc
+    assert mc["status"] == CheckStatus.DONE and mc["measured_knee"] == 3, mc
     assert mc["calibration_method"] == fit["method"]
     assert (tmp_path / "ext" / "external" / "nvr.yaml").read_text().count("url:") == 3
     assert system_processes() == [], "the owned system and its readers are stopped by PID"
@@ -132,7 +133,7 @@ def test_gstreamer_pipelines_given_cameras_through_an_http_api_are_measured_by_j
     assert m["analysed_share_min"] > 0.7 and m["stream_loss"] == 0.0
     assert m["cpu_pct.stack"] > 0.5                                   # gst-launch children in the PID tree
     assert m["stack_reported_cpu_pct"] > 0.5                          # and the system's own report beside it
-    assert data["model_check"]["status"] == "done"
+    assert data["model_check"]["status"] == CheckStatus.DONE
     assert system_log(tmp_path).count("reading 1 of 1 cameras") == 1     # restarted for step 2's cameras
     assert system_processes() == []
 

@@ -15,6 +15,7 @@ import textwrap
 import pytest
 from fakestack import BURN, FakeStack
 
+from benchmarks.records import CheckStatus
 from benchmarks.runconfig import HardwareBudget
 from benchmarks.runner.components import Component
 from benchmarks.runner.context import RunContext
@@ -93,7 +94,7 @@ def test_run_costs_fitted_from_measured_cpu(run_data):
 
 def test_model_check_predicts_with_the_runs_calibration(run_data):
     mc = run_data["model_check"]
-    assert mc["status"] == "done", mc
+    assert mc["status"] == CheckStatus.DONE, mc
     assert mc["calibration_method"] == "nnls"
     assert "measured in the run" in mc["calibration_provenance"]["decode_ms"]
     assert mc["axis"] == "cameras" and mc["target"] == 0.15

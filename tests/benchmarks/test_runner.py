@@ -6,6 +6,7 @@ import threading
 import psutil
 import pytest
 
+from benchmarks.records import CheckStatus
 from benchmarks.results import load_results
 from benchmarks.runconfig import RunConfig
 from benchmarks.runner.context import RunContext
@@ -56,7 +57,7 @@ def test_run_stops_at_the_knee_and_measures_the_parts_cpu(tmp_path):
     cpu = [t["metrics"]["cpu_pct.work"] for s in data["steps"] for t in s["trials"]]
     assert all(c > 1.0 for c in cpu), cpu      # the child's busy loop is measured by PID
     mc = data["model_check"]                   # the simulator's prediction is stored beside the knee
-    assert mc["measured_knee"] == knee["value"] and mc["status"] == "done", mc
+    assert mc["measured_knee"] == knee["value"] and mc["status"] == CheckStatus.DONE, mc
     assert mc["predicted_knee"] in (None, 1.0, 2.0, 3.0, 4.0, 8.0)
 
 
